@@ -1,0 +1,134 @@
+"""Plain data passed between the stages. Every stage takes and returns these."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Block:
+    """One translatable unit of an article: a heading, paragraph, list item, table
+    cell, image alt text, or the front-matter title and summary.
+
+    ``text`` is the block's raw inline Markdown with line breaks folded to spaces,
+    exactly the msgid a translator sees.
+    """
+
+    kind: str  # title | summary | heading | paragraph | list_item | table_header | table_cell | image_alt
+    text: str
+    line: int  # 1-based line in the source file
+    level: int = 0  # heading level (2-6) or list nesting depth (1-based)
+    context: str | None = None  # msgctxt set by the editor with <!-- context: ... -->
+    note: str | None = None  # note for translators set with <!-- note: ... -->
+    section: str = ""  # text of the nearest heading above (empty before the first)
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        """Catalog key: (msgctxt, msgid)."""
+        return (self.context, self.text)
+
+    def describe(self) -> str:
+        """Human description used as the extracted #. comment."""
+        if self.kind == "heading":
+            return f"heading level {self.level}"
+        if self.kind == "list_item":
+            return "list item" if self.level <= 1 else f"list item, nested level {self.level}"
+        return {
+            "title": "handout title (front matter)",
+            "summary": "one-line summary (front matter)",
+            "paragraph": "paragraph",
+            "table_header": "table header cell",
+            "table_cell": "table cell",
+            "image_alt": "image alternative text (read aloud to people who cannot see the image)",
+        }.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A handout as read from ``source/<slug>.md``."""
+
+    slug: str
+    path: Path
+    title: str
+    summary: str
+    reviewed: _dt.date
+    sources: tuple[str, ...]
+    body: str  # Markdown body, front matter replaced by blank lines so line numbers hold
+    blocks: tuple[Block, ...]  # title, summary, then body blocks in document order
+    targets: dict = field(default_factory=dict, hash=False, compare=False)  # readability overrides
+    language: str = "en"
+
+    @property
+    def body_blocks(self) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.kind not in ("title", "summary"))
+
+
+def localized(mapping: dict, locale: str) -> tuple[str, str]:
+    """Pick ``locale``'s text from a per-locale mapping, falling back to "default"
+    then "en"; return the text and the language it is in."""
+    for code in (locale, "default", "en"):
+        if mapping.get(code):
+            return mapping[code], (locale if code == "default" else code)
+    code, text = next(iter(mapping.items()), ("en", ""))
+    return text, code
+
+
+@dataclass(frozen=True)
+class CrisisLine:
+    """A crisis line; ``name`` and ``description`` map locale code (or "default") to text."""
+
+    name: dict
+    number: str
+    description: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Locale:
+    """A language the pipeline publishes in, and how it writes things."""
+
+    code: str  # BCP 47 / gettext code: en, mr
+    name: str  # the language's name in itself: English, मराठी
+    english_name: str
+    direction: str = "ltr"
+    digits: str = "latin"  # latin | devanagari
+    script: str = "Latn"  # Latn | Deva
+    glossary: Path | None = None
+    readability: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A clinic that publishes handouts: its contact details, paper and languages."""
+
+    id: str
+    name: dict  # locale code -> name; "default" for the fallback
+    address: dict
+    phone: str
+    email: str
+    website: str
+    locales: tuple[str, ...]
+    paper: str  # A4 | Letter
+    crisis_line: CrisisLine
+    emergency_number: str
+    publish_threshold: dict = field(default_factory=dict, hash=False, compare=False)  # format -> percent
+
+    def text(self, mapping: dict, locale: str) -> tuple[str, str]:
+        """The text of a per-locale field for ``locale``, and the language it is in."""
+        return localized(mapping, locale)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration file, validated."""
+
+    path: Path
+    root: Path
+    source_language: str
+    source_dir: Path
+    locales_dir: Path
+    output_dir: Path
+    locales: dict  # code -> Locale
+    clinics: dict  # id -> Clinic
+    readability: dict  # locale code -> {measure: limit}

@@ -1,0 +1,210 @@
+"""Read handouts: ``source/<slug>.md`` with a YAML front-matter block → ``Article``.
+
+Errors name the file and line: a missing title, a bad date, an image without alt
+text, a heading level the template already uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from pipeline.config import load_yaml_with_lines
+from pipeline.errors import InputError
+from pipeline.markup import find_blocks
+from pipeline.model import Article, Block
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+MAX_SOURCE_BYTES = 1_000_000
+FRONT_MATTER_KEYS = {"title", "summary", "reviewed", "sources", "readability"}
+# <!-- note: text for translators -->  and  <!-- context: msgctxt -->, alone on a line,
+# apply to the next block.
+EDITOR_COMMENT = re.compile(r"^\s*<!--\s*(?P<kind>note|context)\s*:\s*(?P<text>.*?)\s*-->\s*$", re.I)
+IMAGE_WITHOUT_ALT = re.compile(r"!\[\s*\]\(")
+H1_LINE = re.compile(r"^#\s|^#$")
+SETEXT_H1 = re.compile(r"^=+\s*$")
+
+
+def article_paths(source_dir: Path) -> list[Path]:
+    """The handouts in ``source_dir``, sorted by slug (README files are not handouts)."""
+    return sorted(p for p in source_dir.glob("*.md") if p.stem.lower() != "readme")
+
+
+def load_articles(source_dir: Path, slugs: list[str] | None = None) -> list[Article]:
+    paths = article_paths(source_dir)
+    if slugs:
+        known = {p.stem: p for p in paths}
+        for slug in slugs:
+            if slug not in known:
+                raise InputError(source_dir / f"{slug}.md", None, f"no handout named '{slug}'",
+                                 "available: " + ", ".join(sorted(known)))
+        paths = [known[s] for s in slugs]
+    return [load_article(p) for p in paths]
+
+
+def load_article(path: Path) -> Article:
+    """Read and validate one handout."""
+    path = Path(path)
+    slug = path.stem
+    if not SLUG_PATTERN.match(slug):
+        raise InputError(path, None, f"'{path.name}' is not a usable handout file name",
+                         "use lowercase letters, digits and hyphens, e.g. what-is-tms.md")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(path, 1, "the file is empty", "write a front-matter block and the handout text")
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise InputError(path, None, f"the file is {len(raw):,} bytes; handouts are limited to {MAX_SOURCE_BYTES:,}",
+                         "split it into shorter handouts")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(path, line, f"not UTF-8 text (byte 0x{raw[err.start]:02x})", "save the file as UTF-8") from None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+
+    meta, meta_lines, body_start = _front_matter(path, lines)
+    body_lines = [""] * body_start + lines[body_start:]
+    notes = _take_editor_comments(body_lines)
+    _check_body(path, body_lines)
+    body = "\n".join(body_lines)
+
+    title = meta["title"]
+    summary = meta["summary"]
+    blocks = [
+        Block("title", title, meta_lines["title"]),
+        Block("summary", summary, meta_lines["summary"]),
+    ]
+    blocks.extend(_locate_blocks(path, body_lines, body_start, notes))
+    return Article(
+        slug=slug,
+        path=path,
+        title=title,
+        summary=summary,
+        reviewed=meta["reviewed"],
+        sources=tuple(meta["sources"]),
+        body=body,
+        blocks=tuple(blocks),
+        targets=dict(meta.get("readability") or {}),
+    )
+
+
+def _front_matter(path: Path, lines: list[str]):
+    if not lines or lines[0].strip() != "---":
+        raise InputError(path, 1, "the file does not start with a front-matter block",
+                         "begin with '---', then title:, summary:, reviewed:, sources:, then '---'")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise InputError(path, 1, "the front-matter block is not closed", "add a line '---' after it") from None
+    meta = load_yaml_with_lines("\n".join(lines[1:end]), path, line_offset=1)
+    if not isinstance(meta, dict):
+        raise InputError(path, 2, "front matter must be 'key: value' lines",
+                         "write title:, summary:, reviewed: and sources: lines")
+    line_of = getattr(meta, "lines", {})
+    for key in meta:
+        if key not in FRONT_MATTER_KEYS:
+            raise InputError(path, line_of.get(key, 2), f"unknown front-matter key '{key}'",
+                             "allowed keys: " + ", ".join(sorted(FRONT_MATTER_KEYS)))
+    for key in ("title", "summary"):
+        value = meta.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(path, line_of.get(key, 2), f"front matter has no {key}",
+                             f"add a line '{key}: ...' with plain text")
+        if "\n" in value.strip():
+            raise InputError(path, line_of[key], f"the {key} must be one line")
+        meta[key] = value.strip()
+    reviewed = meta.get("reviewed")
+    if isinstance(reviewed, str):
+        try:
+            reviewed = dt.date.fromisoformat(reviewed.strip())
+        except ValueError:
+            reviewed = None
+    if isinstance(reviewed, dt.datetime):
+        reviewed = reviewed.date()
+    if not isinstance(reviewed, dt.date):
+        raise InputError(path, line_of.get("reviewed", 2), "'reviewed' must be the date of the last medical review",
+                         "write it as YYYY-MM-DD, e.g. reviewed: 2026-11-01")
+    if reviewed > dt.date.today():
+        raise InputError(path, line_of["reviewed"], f"review date {reviewed} is in the future",
+                         "use the date the content was actually reviewed")
+    meta["reviewed"] = reviewed
+    sources = meta.get("sources")
+    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s.strip() for s in sources):
+        raise InputError(path, line_of.get("sources", 2), "'sources' must list what the handout rests on",
+                         "add 'sources:' with one '- ...' line per guideline or reference")
+    targets = meta.get("readability")
+    if targets is not None:
+        if not isinstance(targets, dict) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in targets.values()):
+            raise InputError(path, line_of.get("readability", 2), "'readability' must map measures to numbers",
+                             "for example: readability: {fk_grade: 7}")
+    return meta, line_of, end + 1
+
+
+def _take_editor_comments(lines: list[str]) -> dict[int, tuple[str, str]]:
+    """Find note/context comments, blank them out, return {line number: (kind, text)}."""
+    found = {}
+    for index, line in enumerate(lines):
+        match = EDITOR_COMMENT.match(line)
+        if match:
+            found[index + 1] = (match.group("kind").lower(), match.group("text"))
+            lines[index] = ""
+    return found
+
+
+def _check_body(path: Path, lines: list[str]) -> None:
+    in_code = False
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        if in_code:
+            continue
+        if H1_LINE.match(line) or (SETEXT_H1.match(line) and number > 1 and lines[number - 2].strip()):
+            raise InputError(path, number, "the body has a level-1 heading; the title is the only one",
+                             "start section headings with '## '")
+        if IMAGE_WITHOUT_ALT.search(line):
+            raise InputError(path, number, "image without alternative text",
+                             "describe the image inside the brackets: ![what it shows](file.png)")
+
+
+def _locate_blocks(path: Path, lines: list[str], body_start: int, notes: dict) -> list[Block]:
+    """Blocks of the body with the line each starts on, its section and editor notes."""
+    blocks = []
+    cursor = body_start  # 0-based index into lines
+    section = ""
+    note_lines = sorted(notes)
+    previous_line = 0
+    for found in find_blocks("\n".join(lines)):
+        probe = _probe(found)
+        in_table = found.kind in ("table_header", "table_cell")
+        line_index = cursor
+        for index in range(cursor, len(lines)):
+            if probe in lines[index] and (not in_table or "|" in lines[index]):
+                line_index = index
+                break
+        # Cells share their row's line; every other block starts on a line of its own.
+        cursor = line_index if in_table else line_index + 1
+        line = line_index + 1
+        note = context = None
+        for note_line in note_lines:
+            if previous_line < note_line < line or (note_line == line - 1 and note_line >= previous_line):
+                kind, text = notes[note_line]
+                if kind == "note":
+                    note = text if note is None else f"{note} {text}"
+                else:
+                    context = text
+        previous_line = line
+        blocks.append(Block(found.kind, found.text, line, found.level, context, note, section))
+        if found.kind == "heading":
+            section = found.text
+    return blocks
+
+
+def _probe(found) -> str:
+    """A short piece of the block's first source line to find it by."""
+    if found.kind == "image_alt":
+        return "![" + found.text[:30]
+    first = found.raw.strip().split("\n", 1)[0].strip()
+    return first[:30]
