@@ -60,7 +60,7 @@ def load_yaml_with_lines(text: str, path: Path, line_offset: int = 0):
     except InputError:
         raise
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
+        mark = err.context_mark or err.problem_mark  # where the broken construct starts
         line = mark.line + 1 + line_offset if mark else None
         raise InputError(path, line, f"not valid YAML: {err.problem or err}",
                          "check the indentation and quoting on this line") from None

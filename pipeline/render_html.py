@@ -1,0 +1,245 @@
+"""Render a translated article into an accessible HTML5 page (Jinja2 templates).
+
+The same page, with the print stylesheet, is what WeasyPrint turns into the PDF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+import nh3
+from babel.dates import format_date
+
+from pipeline import markup
+from pipeline.model import Article, Clinic, Config, Locale, localized
+from pipeline.translate import InterfaceText, Translation
+from pipeline.variables import clinic_values, expand
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
+
+# What survives sanitising the article body: the Markdown we support, nothing that runs.
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "a", "img",
+    "table", "thead", "tbody", "tr", "th", "td", "blockquote", "code", "pre", "br", "hr",
+    "abbr", "span", "sup", "sub", "figure", "figcaption",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"lang", "dir", "id"},
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "ol": {"start"},
+    "th": {"scope"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A link to the same handout in another language of the clinic."""
+
+    locale: str
+    name: str  # the language's name in itself
+    href: str
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _templates_for(ui: InterfaceText) -> jinja2.Environment:
+    """The template environment speaking ``ui``'s language: ``_()`` for visible text
+    (untranslated strings keep their own ``lang``), ``gettext()`` for attributes."""
+    env = environment()
+    env.install_gettext_callables(ui.marked, ui.ngettext, newstyle=True, pgettext=ui.pgettext)
+    env.globals["gettext"] = ui.gettext
+    return env
+
+
+def localize_digits(text: str, locale: Locale) -> str:
+    return text.translate(DEVANAGARI_DIGITS) if locale.digits == "devanagari" else text
+
+
+_TEXT_NODE = re.compile(r">([^<]+)<")
+_ENTITY = re.compile(r"&#?\w+;")
+
+
+def localize_digits_in_html(html: str, locale: Locale) -> str:
+    """Print digits in the locale's script in text nodes only (never in URLs or entities)."""
+    if locale.digits != "devanagari":
+        return html
+
+    def text_node(match: re.Match) -> str:
+        parts = _ENTITY.split(match.group(1))
+        entities = _ENTITY.findall(match.group(1))
+        out = [parts[0].translate(DEVANAGARI_DIGITS)]
+        for entity, part in zip(entities, parts[1:]):
+            out.append(entity + part.translate(DEVANAGARI_DIGITS))
+        return ">" + "".join(out) + "<"
+
+    return _TEXT_NODE.sub(text_node, html)
+
+
+def sanitize(html: str, image_base: str = "") -> str:
+    """Keep only the allow-listed markup; rewrite image paths to where the assets are."""
+
+    def attribute_filter(tag: str, attribute: str, value: str):
+        if tag == "img" and attribute == "src" and image_base and value.startswith("images/"):
+            return image_base + value
+        return value
+
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        attribute_filter=attribute_filter,
+    )
+
+
+def render_body(article: Article, translation: Translation, values: dict) -> str:
+    """The article body as HTML: each block in the locale's words where a usable
+    translation exists, otherwise in the source language and marked with its ``lang``."""
+    blocks = iter(article.body_blocks)
+
+    def visit(found: markup.FoundBlock):
+        block = next(blocks)
+        if block.text != found.text:  # the same reading twice must give the same blocks
+            raise RuntimeError(f"{article.path}:{block.line}: block mismatch between extraction and rendering")
+        text, language = translation.text(block)
+        if language != translation.locale:
+            found.element.set("lang", language)
+            if found.kind == "image_alt":
+                pass  # the alt text stays in the source language; the lang on <p> covers it
+        return expand(text, values)
+
+    html, _toc = markup.render(article.body, visit)
+    return html
+
+
+def render_page(
+    config: Config,
+    article: Article,
+    translation: Translation,
+    clinic: Clinic,
+    locale: Locale,
+    *,
+    for_print: bool = False,
+    asset_base: str = "../../assets/",
+    pdf_href: str | None = None,
+) -> str:
+    """The full HTML page of one handout for one clinic and locale."""
+    ui = InterfaceText(config, locale.code)
+    values = clinic_values(clinic, locale.code)
+    body = sanitize(render_body(article, translation, values), image_base="" if for_print else asset_base)
+
+    def text_of(block):
+        text, language = translation.text(block)
+        return expand(text, values), language
+
+    title, title_lang = text_of(article.blocks[0])
+    summary, summary_lang = text_of(article.blocks[1])
+    clinic_name, clinic_name_lang = localized(clinic.name, locale.code)
+    address, address_lang = localized(clinic.address, locale.code)
+    crisis_name, crisis_name_lang = localized(clinic.crisis_line.name, locale.code)
+    crisis_description, crisis_description_lang = localized(clinic.crisis_line.description, locale.code) \
+        if clinic.crisis_line.description else ("", locale.code)
+    other_languages = [
+        PageLink(code, config.locales[code].name, f"../{code}/{article.slug}.html")
+        for code in clinic.locales if code != locale.code
+    ]
+    reviewed = format_date(article.reviewed, format="long", locale=locale.code)
+
+    template = _templates_for(ui).get_template("handout.html")
+    html = template.render(
+        locale=locale,
+        source_language=config.source_language,
+        ui_lang=ui.language_of,
+        article=article,
+        title=title,
+        title_lang=title_lang,
+        summary=summary,
+        summary_lang=summary_lang,
+        body=body,
+        partial=not translation.is_source and translation.fallbacks,
+        reviewed=reviewed,
+        reviewed_iso=article.reviewed.isoformat(),
+        clinic=clinic,
+        clinic_name=clinic_name,
+        clinic_name_lang=clinic_name_lang,
+        address=address,
+        address_lang=address_lang,
+        crisis_name=crisis_name,
+        crisis_name_lang=crisis_name_lang,
+        crisis_description=crisis_description,
+        crisis_description_lang=crisis_description_lang,
+        tel=lambda number: "tel:" + re.sub(r"[^0-9+]", "", number),
+        other_languages=other_languages,
+        for_print=for_print,
+        asset_base=asset_base,
+        pdf_href=pdf_href,
+        sources=article.sources,
+    )
+    return localize_digits_in_html(html, locale)
+
+
+def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
+    """The clinic's index page: its handouts, grouped by language.
+
+    ``entries``: dicts with locale, slug, title, title_lang, summary, html (bool),
+    pdf (bool), note (why a PDF is held back, or "").
+    """
+    first = config.locales[clinic.locales[0]]
+    ui = InterfaceText(config, first.code)
+    env = _templates_for(ui)
+    groups = []
+    for code in clinic.locales:
+        locale = config.locales[code]
+        group_ui = InterfaceText(config, code)
+        groups.append({
+            "locale": locale,
+            "entries": [e for e in entries if e["locale"] == code],
+            "pdf_label": group_ui.gettext("Print version (PDF)"),
+            "pdf_label_lang": group_ui.language_of("Print version (PDF)"),
+        })
+    clinic_name, clinic_name_lang = localized(clinic.name, first.code)
+    crisis_name, crisis_name_lang = localized(clinic.crisis_line.name, first.code)
+    html = env.get_template("index.html").render(
+        locale=first,
+        crisis_name=crisis_name,
+        crisis_name_lang=crisis_name_lang,
+        clinic=clinic,
+        clinic_name=clinic_name,
+        clinic_name_lang=clinic_name_lang,
+        groups=groups,
+        asset_base="../assets/",
+    )
+    return html
+
+
+def copy_assets(source_dir: Path, output_dir: Path) -> dict[Path, bytes]:
+    """The files the web pages link to: stylesheet and images. Returns {path: bytes}."""
+    assets = {output_dir / "assets" / name: (STATIC_DIR / name).read_bytes() for name in ("handout.css", "phone.css")}
+    images = source_dir / "images"
+    if images.is_dir():
+        for image in sorted(images.iterdir()):
+            if image.is_file() and image.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp"):
+                assets[output_dir / "assets" / "images" / image.name] = image.read_bytes()
+    return assets

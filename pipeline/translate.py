@@ -1,0 +1,120 @@
+"""Apply a locale's catalog to an article: which blocks are translated, which fall
+back to the source language, and why. Plain data out; rendering uses it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog
+from pipeline.model import Article, Block, Config
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An article's text in one locale.
+
+    ``messages`` maps a block key (msgctxt, msgid) to the translation to show; only
+    entries that are translated and not fuzzy are usable. Blocks missing from it are
+    shown in the source language (``fallbacks``), with the reason in ``reasons``.
+    """
+
+    locale: str
+    source_language: str
+    messages: dict = field(hash=False)
+    fallbacks: tuple[Block, ...] = ()
+    reasons: dict = field(default_factory=dict, hash=False)  # block key -> "untranslated" | "fuzzy"
+    total: int = 0
+
+    @property
+    def is_source(self) -> bool:
+        return self.locale == self.source_language
+
+    @property
+    def translated(self) -> int:
+        return self.total - len(self.fallbacks)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.is_source or not self.total else 100.0 * self.translated / self.total
+
+    def text(self, block: Block) -> tuple[str, str]:
+        """The text to show for ``block`` and the language it is in."""
+        if self.is_source:
+            return block.text, self.locale
+        if block.key in self.messages:
+            return self.messages[block.key], self.locale
+        return block.text, self.source_language
+
+
+def translate(article: Article, catalog, locale: str, source_language: str) -> Translation:
+    """Match every block of ``article`` with a usable entry of ``catalog`` (a Babel
+    Catalog, or None when the locale has no catalog for this article)."""
+    if locale == source_language:
+        return Translation(locale, source_language, {}, (), {}, len(article.blocks))
+    messages, fallbacks, reasons = {}, [], {}
+    for block in article.blocks:
+        message = catalog.get(block.text, context=block.context) if catalog is not None else None
+        if message is None or not message.string or not isinstance(message.string, str):
+            reasons[block.key] = "untranslated"
+        elif message.fuzzy:
+            reasons[block.key] = "fuzzy"
+        else:
+            messages[block.key] = message.string
+            continue
+        fallbacks.append(block)
+    return Translation(locale, source_language, messages, tuple(fallbacks), reasons, len(article.blocks))
+
+
+def load_translation(config: Config, article: Article, locale: str) -> Translation:
+    catalog = None
+    if locale != config.source_language:
+        catalog = read_catalog(catalog_path(config.locales_dir, locale, article.slug), locale)
+    return translate(article, catalog, locale, config.source_language)
+
+
+def localized_blocks(config: Config, article: Article, locale: str) -> list[Block]:
+    """The blocks of ``article`` that have a usable translation in ``locale``, with the
+    translated text (for measuring translations)."""
+    translation = load_translation(config, article, locale)
+    if translation.is_source:
+        return list(article.blocks)
+    from dataclasses import replace
+
+    return [replace(b, text=translation.messages[b.key]) for b in article.blocks if b.key in translation.messages]
+
+
+class InterfaceText:
+    """Interface strings ("Page", "Last reviewed") for one locale, from the ui catalog.
+    Untranslated or fuzzy entries fall back to English; ``language_of`` tells which."""
+
+    def __init__(self, config: Config, locale: str):
+        self.locale = locale
+        self.source_language = config.source_language
+        self._strings: dict = {}
+        if locale != config.source_language:
+            catalog = read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale)
+            if catalog is not None:
+                for message in catalog:
+                    if message.id and message.string and not message.fuzzy and isinstance(message.string, str):
+                        self._strings[(message.context, message.id)] = message.string
+
+    def gettext(self, text: str) -> str:
+        """Plain text (for attributes and the PDF footer)."""
+        return self._strings.get((None, text), text)
+
+    def marked(self, text: str):
+        """Escaped HTML for visible text: an untranslated string carries its own ``lang``."""
+        from markupsafe import Markup, escape
+
+        if (None, text) in self._strings or self.locale == self.source_language:
+            return escape(self.gettext(text))
+        return Markup('<span lang="%s">%s</span>') % (self.source_language, text)
+
+    def pgettext(self, context: str, text: str) -> str:
+        return self._strings.get((context, text), text)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+    def language_of(self, text: str) -> str:
+        return self.locale if (None, text) in self._strings or self.locale == self.source_language else self.source_language

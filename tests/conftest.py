@@ -1,0 +1,58 @@
+"""Shared fixtures: a copy of the real project in a temporary folder, and one real
+build of it that every test reading outputs shares (built once per test run, even
+with several xdist workers)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+ROOT = Path(__file__).resolve().parent.parent
+TMP = ROOT / "tests" / ".tmp"
+
+
+def copy_project(target: Path) -> Path:
+    """A working copy of the project's inputs (configuration, handouts, catalogs)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "clinics.yaml", target / "clinics.yaml")
+    shutil.copytree(ROOT / "source", target / "source")
+    if (ROOT / "locales").exists():
+        shutil.copytree(ROOT / "locales", target / "locales")
+    return target
+
+
+def run_pipeline(project: Path, *args: str, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m pipeline`` in ``project`` as a user would."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    result = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=project, env=full_env,
+                            capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"pipeline {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    """The real project built once into tests/.tmp/built (shared by xdist workers)."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    folder = TMP / "built"
+    marker = folder / ".done"
+    with FileLock(str(TMP / "built.lock")):
+        run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getppid()))
+        if not (marker.exists() and marker.read_text() == run_id):
+            shutil.rmtree(folder, ignore_errors=True)
+            copy_project(folder)
+            run_pipeline(folder, "build", "-q", check=True)
+            marker.write_text(run_id)
+    return folder
