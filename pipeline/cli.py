@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "pipeline.extract",
     "pipeline.catalogs",
     "pipeline.qa",
+    "pipeline.audit",
 ]
 
 
