@@ -1,15 +1,44 @@
-"""Gettext catalogs: read, update, create and count ``locales/<lang>/LC_MESSAGES/<domain>.po``."""
+"""Gettext catalogs: read, update, create and count ``locales/<lang>/LC_MESSAGES/<domain>.po``.
+
+Reading for the build goes through Babel (``read_catalog``). Writing goes through
+polib, which keeps everything a translator's tool put in a file: every header field,
+translator comments, previous msgids, obsolete entries. The merge (``merge_catalog``)
+is our own, because Babel's ``Catalog.update`` fuzzy-matches across ``msgctxt``,
+drops the previous msgid unless asked, and starts new catalogs with a fuzzy header.
+
+File format, chosen so that a change to one block is a change to one entry:
+entries in source order, obsolete entries last sorted by msgid, no line wrapping
+(one line per msgid and msgstr), UTF-8, and a file is rewritten only when its
+content changes. ``SOURCE_DATE_EPOCH`` fixes the dates written into headers.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import io
+import json
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import polib
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from pipeline.errors import InputError
+from pipeline.errors import BuildError, InputError
+from pipeline.files import write_atomic
+from pipeline.model import Article, Config
 
 UI_DOMAIN = "ui"
+WRAP_WIDTH = 0  # no wrapping (msgcat --no-wrap): a changed block shows as one changed line
+FUZZY_CUTOFF = 0.6  # difflib ratio a changed msgid needs to inherit a translation, as msgmerge
+DATE_FORMAT = "%Y-%m-%d %H:%M+0000"
+CONTENT_TYPE = "text/plain; charset=UTF-8"
+TEMPLATE_TITLE = "Translation template for "  # how a template's header comment starts
 
 
 def catalog_path(locales_dir: Path, locale: str, domain: str) -> Path:
@@ -20,17 +49,662 @@ def template_path(locales_dir: Path, domain: str) -> Path:
     return locales_dir / f"{domain}.pot"
 
 
+def translated_locales(config: Config) -> list[str]:
+    """The locales that have catalogs: every configured locale but the source language."""
+    return sorted(code for code in config.locales if code != config.source_language)
+
+
+# ------------------------------------------------------------------ reading for the build
+
+
 def read_catalog(path: Path, locale: str | None = None) -> Catalog | None:
     """Read a .po file; None if it does not exist. Syntax errors name file and line."""
+    path = Path(path)
     if not path.exists():
         return None
     try:
-        with open(path, "rb") as handle:
-            return read_po(handle, locale=locale, abort_invalid=True)
-    except Exception as err:  # babel raises PoFileError with the line in its message
-        raise InputError(path, getattr(err, "lineno", None), f"cannot read catalog: {err}",
+        data = _without_previous_lines(path.read_bytes())
+        return read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
+    except Exception as err:  # babel raises PoFileError with a 0-based line number
+        line = getattr(err, "lineno", None)
+        raise InputError(path, line + 1 if isinstance(line, int) else None, f"cannot read catalog: {err}",
                          "fix the syntax (msgfmt --check shows it) or restore the file from version control") from None
+
+
+def _without_previous_lines(data: bytes) -> bytes:
+    """Blank out ``#|`` and ``#~|`` lines, keeping line numbers: Babel's reader takes
+    ``#|`` for a translator comment and rejects ``#~|``, which msgmerge and Weblate write."""
+    lines = data.split(b"\n")
+    return b"\n".join(b"" if line.lstrip().startswith((b"#|", b"#~|")) else line for line in lines)
+
+
+# ------------------------------------------------------------------ files, losslessly
+
+
+def read_po_file(path: Path) -> polib.POFile | None:
+    """Read a .po or .pot file with everything in it; None if it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return polib.pofile(str(path), wrapwidth=WRAP_WIDTH)
+    except (OSError, ValueError, UnicodeError) as err:
+        match = re.search(r"line (\d+)", str(err))
+        raise InputError(path, int(match.group(1)) if match else None, f"cannot read catalog: {err}",
+                         "fix the syntax (msgfmt --check shows it) or restore the file from version control") from None
+
+
+def po_bytes(po: polib.POFile) -> bytes:
+    """The file as we write it: UTF-8, no wrapping, entries as they are ordered."""
+    po.wrapwidth = WRAP_WIDTH
+    text = str(po)
+    if not po.header and text.startswith("#\n"):  # polib writes a lone "#" for no header comment
+        text = text[2:]
+    return text.rstrip("\n").encode("utf-8") + b"\n"
+
+
+def source_date() -> str:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set, as a PO header date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        except ValueError:
+            raise InputError(None, None, f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
+    else:
+        moment = dt.datetime.now(dt.timezone.utc)
+    return moment.strftime(DATE_FORMAT)
+
+
+def entry_key(entry) -> tuple[str | None, str]:
+    """(msgctxt, msgid), the identity of an entry in gettext."""
+    return (entry.msgctxt, entry.msgid)
+
+
+def _fingerprint(po: polib.POFile, ignore_headers=()) -> tuple:
+    """What a file says, independent of wrapping, entry order and flag order: two
+    files with the same fingerprint need no rewrite."""
+    metadata = tuple(sorted((k, v) for k, v in po.metadata.items() if k not in ignore_headers))
+    entries = sorted(
+        (e.obsolete, e.msgctxt or "", e.msgctxt is None, e.msgid, e.msgid_plural, e.msgstr,
+         tuple(sorted(e.msgstr_plural.items())), e.tcomment, "" if e.obsolete else e.comment,
+         () if e.obsolete else tuple(e.occurrences), tuple(sorted(e.flags)), e.previous_msgctxt or "",
+         e.previous_msgid or "", e.previous_msgid_plural or "")
+        for e in po)
+    return (po.header, bool(po.metadata_is_fuzzy), metadata, tuple(entries))
+
+
+def _ordered_flags(flags) -> list[str]:
+    flags = set(flags)
+    return (["fuzzy"] if "fuzzy" in flags else []) + sorted(flags - {"fuzzy"})
+
+
+def _plural_forms(locale: str) -> str:
+    from babel.core import UnknownLocaleError
+    from babel.messages.plurals import get_plural
+
+    try:
+        return get_plural(locale).plural_forms
+    except (UnknownLocaleError, ValueError):
+        raise InputError(None, None, f"'{locale}' is not a language Babel knows",
+                         "use a gettext language code such as mr, hi or pt_BR") from None
+
+
+def _nplurals(plural_forms: str) -> int:
+    match = re.search(r"nplurals\s*=\s*(\d+)", plural_forms or "")
+    return int(match.group(1)) if match else 2
+
+
+# ------------------------------------------------------------------ templates
+
+
+def template_po(catalog: Catalog, language: str) -> polib.POFile:
+    """A Babel template catalog as the file we write (dates still to fill in)."""
+    po = polib.POFile(wrapwidth=WRAP_WIDTH)
+    po.header = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
+                          for line in catalog.header_comment.splitlines())
+    plural_forms = _plural_forms(language)
+    po.metadata = {
+        "Project-Id-Version": catalog.domain,
+        "Report-Msgid-Bugs-To": "",
+        "POT-Creation-Date": "",
+        "PO-Revision-Date": "",
+        "Last-Translator": "",
+        "Language-Team": "",
+        "Language": language,  # the language of the msgids; a translation sets its own
+        "MIME-Version": "1.0",
+        "Content-Type": CONTENT_TYPE,
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": plural_forms,
+    }
+    for message in catalog:
+        if not message.id:
+            continue
+        plural = isinstance(message.id, (list, tuple))
+        entry = polib.POEntry(
+            msgctxt=message.context,
+            msgid=message.id[0] if plural else message.id,
+            msgid_plural=message.id[1] if plural else "",
+            comment="\n".join(message.auto_comments),
+            occurrences=[(path, str(line) if line else "") for path, line in message.locations],
+            flags=_ordered_flags(message.flags - {"fuzzy"}),
+        )
+        if plural:
+            entry.msgstr_plural = {index: "" for index in range(_nplurals(plural_forms))}
+        po.append(entry)
+    return po
+
+
+def write_template(catalog: Catalog, path: Path, language: str = "en") -> bool:
+    """Write ``catalog`` as a .pot file unless its entries are unchanged (then the
+    file and its creation date stay as they are). Returns whether it wrote."""
+    po = template_po(catalog, language)
+    old = None
+    if path.exists():
+        try:
+            old = read_po_file(path)
+        except InputError:
+            old = None  # a template is generated; a broken one is simply replaced
+    dates = ("POT-Creation-Date", "PO-Revision-Date")
+    if old is not None and _fingerprint(old, dates) == _fingerprint(po, dates):
+        return False
+    now = source_date()
+    for name in dates:
+        po.metadata[name] = now
+    write_atomic(path, po_bytes(po))
+    return True
+
+
+# ------------------------------------------------------------------ merging
+
+
+@dataclass
+class MergeReport:
+    """What a merge did to one catalog."""
+
+    kept: int = 0  # entries matched exactly
+    revived: int = 0  # translations brought back from obsolete entries or previous msgids
+    fuzzy: int = 0  # changed blocks given the translation of their old text, marked fuzzy
+    new: int = 0  # entries with no translation yet
+    obsoleted: int = 0  # entries whose block is gone, kept as #~
+    dropped: list = field(default_factory=list)  # untranslated entries whose block is gone
+
+
+def merge_catalog(template: polib.POFile, old: polib.POFile | None, locale: str,
+                  language_name: str = "") -> tuple[polib.POFile, MergeReport]:
+    """Bring a locale's catalog in line with a template without losing a translation.
+
+    In order: an entry whose (msgctxt, msgid) is in the template keeps its
+    translation, its comments and its state; an obsolete one comes back; a fuzzy
+    entry whose previous msgid is the template's text gives back the translation
+    made for that text; otherwise the closest old text with the same msgctxt lends
+    its translation, marked fuzzy with ``#| msgid`` showing it. Old entries left over
+    become obsolete (``#~``) when they hold a translation or a translator's comment.
+    """
+    report = MergeReport()
+    new = _merged_header(template, old, locale, language_name)
+    nplurals = _nplurals(new.metadata.get("Plural-Forms", ""))
+    old_entries = list(old) if old is not None else []
+    active, obsolete, by_previous = {}, {}, {}
+    for entry in old_entries:
+        (obsolete if entry.obsolete else active).setdefault(entry_key(entry), entry)
+        if "fuzzy" in entry.flags and entry.previous_msgid is not None and _has_translation(entry):
+            by_previous.setdefault((entry.previous_msgctxt, entry.previous_msgid), entry)
+    template_entries = [e for e in template if not e.obsolete and e.msgid]
+    template_keys = {entry_key(e) for e in template_entries}
+    candidates = [e for e in old_entries if entry_key(e) not in template_keys and _has_translation(e)]
+    used = set()  # ids of old entries whose translation lives on in an active entry
+
+    for wanted in template_entries:
+        key = entry_key(wanted)
+        if key in active or key in obsolete:
+            source = active.get(key) or obsolete[key]
+            entry = _carry(wanted, source, nplurals)
+            if source.obsolete and _has_translation(source):
+                report.revived += 1
+            else:
+                report.kept += 1
+        elif key in by_previous:
+            source = by_previous[key]
+            entry = _carry(wanted, source, nplurals, fuzzy=False)
+            report.revived += 1
+        else:
+            source = _closest(wanted, candidates)
+            if source is not None:
+                entry = _carry(wanted, source, nplurals, fuzzy=True)
+                report.fuzzy += 1
+            else:
+                entry = _fresh(wanted, nplurals)
+                report.new += 1
+        if source is not None:
+            used.add(id(source))
+        new.append(entry)
+
+    left_over = {}
+    for entry in old_entries:
+        key = entry_key(entry)
+        if id(entry) in used or key in template_keys or key in left_over:
+            continue
+        if not _has_translation(entry) and not entry.tcomment:
+            if not entry.obsolete:
+                report.dropped.append(key)
+            continue
+        if not entry.obsolete:
+            report.obsoleted += 1
+        left_over[key] = _as_obsolete(entry)
+    for key in sorted(left_over, key=lambda k: (k[1], k[0] or "")):
+        new.append(left_over[key])
+
+    lost = _translations(old_entries) - _translations(new)
+    if lost:  # the merge above must never do this; refuse to write rather than lose work
+        raise BuildError(f"merging would lose {len(lost)} translation(s), e.g. {sorted(lost)[0][:60]!r}")
+    return new, report
+
+
+def _merged_header(template: polib.POFile, old: polib.POFile | None, locale: str, language_name: str):
+    new = polib.POFile(wrapwidth=WRAP_WIDTH)
+    created = template.metadata.get("POT-Creation-Date", "")
+    if old is None:
+        what = template.header.split("\n", 1)[0]
+        what = what[len(TEMPLATE_TITLE):] if what.startswith(TEMPLATE_TITLE) else f"{template.metadata.get('Project-Id-Version', '')}."
+        new.header = (f"{language_name or locale} translation of {what}\n"
+                      "How to translate and check this file: docs/translation.md")
+        new.metadata = {
+            "Project-Id-Version": template.metadata.get("Project-Id-Version", ""),
+            "Report-Msgid-Bugs-To": template.metadata.get("Report-Msgid-Bugs-To", ""),
+            "POT-Creation-Date": created,
+            "PO-Revision-Date": source_date(),
+            "Last-Translator": "",
+            "Language-Team": language_name or locale,
+            "Language": locale,
+            "MIME-Version": "1.0",
+            "Content-Type": CONTENT_TYPE,
+            "Content-Transfer-Encoding": "8bit",
+            "Plural-Forms": _plural_forms(locale),
+        }
+        return new
+    new.header = old.header
+    new.metadata = dict(old.metadata)
+    if created:
+        new.metadata["POT-Creation-Date"] = created
+    if not new.metadata.get("Language"):
+        new.metadata["Language"] = locale
+    if not new.metadata.get("Plural-Forms"):
+        new.metadata["Plural-Forms"] = _plural_forms(locale)
+    new.metadata.setdefault("MIME-Version", "1.0")
+    new.metadata["Content-Type"] = CONTENT_TYPE  # we write UTF-8, whatever the file was in
+    new.metadata.setdefault("Content-Transfer-Encoding", "8bit")
+    # A fuzzy header makes `pybabel compile` skip the whole catalog.
+    new.metadata_is_fuzzy = False
+    return new
+
+
+def _has_translation(entry) -> bool:
+    return bool(entry.msgstr) or any(entry.msgstr_plural.values())
+
+
+def _translations(entries) -> set[str]:
+    found = set()
+    for entry in entries:
+        if entry.msgstr:
+            found.add(entry.msgstr)
+        found.update(text for text in entry.msgstr_plural.values() if text)
+    return found
+
+
+def _closest(wanted, candidates):
+    """The old entry with the same msgctxt whose msgid is most like ``wanted``'s."""
+    best, best_ratio = None, FUZZY_CUTOFF
+    for candidate in candidates:
+        if candidate.msgctxt != wanted.msgctxt:
+            continue
+        matcher = difflib.SequenceMatcher(None, wanted.msgid, candidate.msgid, autojunk=False)
+        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            continue
+        ratio = matcher.ratio()
+        if ratio > best_ratio or (ratio == best_ratio and best is None):
+            best, best_ratio = candidate, ratio
+    return best
+
+
+def _is_format_flag(flag: str) -> bool:
+    return flag.endswith("-format")
+
+
+def _carry(wanted, source, nplurals: int, fuzzy: bool | None = None):
+    """``wanted`` (a template entry) with the translation and translator's state of
+    ``source``. ``fuzzy``: None keeps the source's state, True marks it fuzzy with the
+    source's text as previous, False confirms it (its text is what was translated)."""
+    entry = polib.POEntry(
+        msgctxt=wanted.msgctxt,
+        msgid=wanted.msgid,
+        msgid_plural=wanted.msgid_plural,
+        comment=wanted.comment,
+        occurrences=list(wanted.occurrences),
+        tcomment=source.tcomment,
+    )
+    # Format flags describe the source text (the template's); the rest is the translator's.
+    flags = {f for f in wanted.flags if _is_format_flag(f)} | {f for f in source.flags if not _is_format_flag(f)}
+    if wanted.msgid_plural:
+        if source.msgstr_plural:
+            entry.msgstr_plural = dict(source.msgstr_plural)
+        else:
+            entry.msgstr_plural = {index: "" for index in range(nplurals)}
+            entry.msgstr_plural[0] = source.msgstr
+    else:
+        entry.msgstr = source.msgstr if not source.msgstr_plural else source.msgstr_plural.get(0, "")
+    plural_changed = (wanted.msgid_plural or "") != (source.msgid_plural or "")
+    if fuzzy is True or (fuzzy is None and plural_changed and _has_translation(source)):
+        flags.add("fuzzy")
+        previous_fuzzy = "fuzzy" in source.flags and source.previous_msgid is not None
+        # Show the text the translation was made for.
+        if previous_fuzzy:
+            entry.previous_msgctxt = source.previous_msgctxt
+            entry.previous_msgid = source.previous_msgid
+            entry.previous_msgid_plural = source.previous_msgid_plural
+        else:
+            entry.previous_msgctxt = source.msgctxt
+            entry.previous_msgid = source.msgid
+            entry.previous_msgid_plural = source.msgid_plural or None
+    elif fuzzy is False:
+        flags.discard("fuzzy")
+    elif "fuzzy" in flags:
+        entry.previous_msgctxt = source.previous_msgctxt
+        entry.previous_msgid = source.previous_msgid
+        entry.previous_msgid_plural = source.previous_msgid_plural
+    if not _has_translation(entry):
+        flags.discard("fuzzy")  # nothing to review
+    entry.flags = _ordered_flags(flags)
+    return entry
+
+
+def _fresh(wanted, nplurals: int):
+    entry = polib.POEntry(
+        msgctxt=wanted.msgctxt,
+        msgid=wanted.msgid,
+        msgid_plural=wanted.msgid_plural,
+        comment=wanted.comment,
+        occurrences=list(wanted.occurrences),
+        flags=_ordered_flags(f for f in wanted.flags if f != "fuzzy"),
+    )
+    if wanted.msgid_plural:
+        entry.msgstr_plural = {index: "" for index in range(nplurals)}
+    return entry
+
+
+def _as_obsolete(entry):
+    """An entry kept as ``#~``: its text, translation, translator's comment and state."""
+    kept = polib.POEntry(
+        msgctxt=entry.msgctxt,
+        msgid=entry.msgid,
+        msgid_plural=entry.msgid_plural,
+        msgstr=entry.msgstr,
+        msgstr_plural=dict(entry.msgstr_plural),
+        tcomment=entry.tcomment,
+        flags=_ordered_flags(f for f in entry.flags if f == "fuzzy" or not _is_format_flag(f)),
+        obsolete=True,
+    )
+    if "fuzzy" in kept.flags:
+        kept.previous_msgctxt = entry.previous_msgctxt
+        kept.previous_msgid = entry.previous_msgid
+        kept.previous_msgid_plural = entry.previous_msgid_plural
+    return kept
+
+
+def update_catalog(template_file: Path, catalog_file: Path, locale: str, language_name: str = "",
+                   create: bool = True) -> tuple[str, MergeReport | None]:
+    """Merge one template into one catalog file. Returns ("created" | "updated" |
+    "unchanged" | "missing", report); writes only when the content changes."""
+    template = read_po_file(template_file)
+    if template is None:
+        raise InputError(template_file, None, "no template", "run `python -m pipeline extract` first")
+    old = read_po_file(catalog_file)
+    if old is None and not create:
+        return "missing", None
+    merged, report = merge_catalog(template, old, locale, language_name)
+    if old is not None and _fingerprint(old) == _fingerprint(merged):
+        return "unchanged", report
+    write_atomic(catalog_file, po_bytes(merged))
+    return ("created" if old is None else "updated"), report
+
+
+# ------------------------------------------------------------------ statistics
+
+
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def source_words(text: str) -> int:
+    """Words a reader sees in a msgid: link targets and Markdown marks do not count."""
+    return len(_WORD.findall(_LINK_TARGET.sub("]", text)))
+
+
+def catalog_stats(catalog: Catalog | None, template_or_article) -> dict:
+    """Translated / fuzzy / untranslated entries of ``catalog`` against what the
+    source has now (a template Catalog or an Article), by entries and by source words.
+
+    ``percent`` is rounded down, so 100.0 means every entry is translated.
+    """
+    counts = {"total": 0, "translated": 0, "fuzzy": 0, "untranslated": 0, "words_total": 0,
+              "words_translated": 0}
+    for context, msgid in _units(template_or_article):
+        words = source_words(msgid)
+        counts["total"] += 1
+        counts["words_total"] += words
+        message = catalog.get(msgid, context=context) if catalog is not None else None
+        strings = message.string if message is not None else ""
+        strings = list(strings) if isinstance(strings, (list, tuple)) else [strings]
+        if message is None or not all(strings):
+            counts["untranslated"] += 1
+        elif message.fuzzy:
+            counts["fuzzy"] += 1
+        else:
+            counts["translated"] += 1
+            counts["words_translated"] += words
+    counts["percent"] = _percent(counts["translated"], counts["total"])
+    counts["words_percent"] = _percent(counts["words_translated"], counts["words_total"])
+    return counts
+
+
+def _units(template_or_article) -> list[tuple[str | None, str]]:
+    if isinstance(template_or_article, Article):
+        keys = [block.key for block in template_or_article.blocks]
+    else:
+        keys = [(m.context, m.id[0] if isinstance(m.id, (list, tuple)) else m.id)
+                for m in template_or_article if m.id]
+    return list(dict.fromkeys(keys))
+
+
+def _percent(part: int, whole: int) -> float:
+    return 100.0 if not whole else math.floor(part * 1000 / whole) / 10
+
+
+def locale_stats(config: Config, locale: str) -> dict[str, dict]:
+    """domain → stats for one locale: every handout, then the interface."""
+    from pipeline.sources import load_articles
+
+    result = {}
+    for article in load_articles(config.source_dir):
+        catalog = read_catalog(catalog_path(config.locales_dir, locale, article.slug), locale)
+        result[article.slug] = catalog_stats(catalog, article)
+    result[UI_DOMAIN] = catalog_stats(read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale),
+                                      _ui_template(config))
+    return result
+
+
+def _ui_template(config: Config) -> Catalog:
+    template = read_catalog(template_path(config.locales_dir, UI_DOMAIN))
+    if template is None:
+        from pipeline.extract import extract_ui
+
+        template = extract_ui(config)
+    return template
+
+
+# ------------------------------------------------------------------ commands
+
+
+def console():
+    """A rich console; full-width lines when the output goes to a file or a pipe."""
+    from rich.console import Console
+
+    plain = Console()
+    return plain if plain.is_terminal else Console(width=160)
+
+
+def selected_locales(config: Config, args) -> list[str]:
+    """The translated locales, or those named with --locale (which must be among them)."""
+    locales = translated_locales(config)
+    if getattr(args, "locale", None):
+        unknown = [code for code in args.locale if code not in locales]
+        if unknown:
+            raise InputError(config.path, None, f"locale '{unknown[0]}' has no catalogs in this configuration",
+                             "translated locales: " + (", ".join(locales) or "none"))
+        return list(args.locale)
+    return locales
+
+
+def _domains(config: Config) -> list[str]:
+    """Every template on disk: the handouts', then ui."""
+    domains = sorted(p.stem for p in config.locales_dir.glob("*.pot") if p.stem != UI_DOMAIN)
+    if template_path(config.locales_dir, UI_DOMAIN).exists():
+        domains.append(UI_DOMAIN)
+    return domains
+
+
+def _merge_locale(config: Config, locale: str, create: bool) -> list[tuple]:
+    language = config.locales.get(locale)
+    name = language.english_name if language else _english_name(locale)
+    rows = []
+    for domain in _domains(config):
+        status, report = update_catalog(template_path(config.locales_dir, domain),
+                                        catalog_path(config.locales_dir, locale, domain), locale, name, create)
+        rows.append((locale, domain, status, report))
+    return rows
+
+
+def _english_name(locale: str) -> str:
+    from babel import Locale
+
+    try:
+        return Locale.parse(locale).english_name
+    except Exception:
+        return locale
+
+
+def _check_templates(config: Config) -> None:
+    if not _domains(config):
+        raise InputError(config.locales_dir, None, "there are no translation templates (*.pot)",
+                         "run `python -m pipeline extract` first")
+    from pipeline.sources import article_paths
+
+    missing = [p.stem for p in article_paths(config.source_dir)
+               if not template_path(config.locales_dir, p.stem).exists()]
+    if missing:
+        print(f"warning: no template yet for {', '.join(missing)}; run `python -m pipeline extract`",
+              file=sys.stderr)
+
+
+def run_update(config: Config, args) -> int:
+    """Merge every template into every translated locale's catalogs."""
+    _check_templates(config)
+    rows = []
+    for locale in selected_locales(config, args):
+        rows += _merge_locale(config, locale, create=True)
+    if not args.quiet:
+        _print_merge_table("Catalogs updated", rows)
+    return 0
+
+
+def run_init_locale(config: Config, args) -> int:
+    """Create the catalogs of a new language; catalogs that exist are left as they are."""
+    from pipeline.config import LOCALE_PATTERN
+
+    locale = args.lang
+    if not LOCALE_PATTERN.match(locale):
+        raise InputError(None, None, f"'{locale}' is not a locale code", "use a gettext code such as mr, hi or pt_BR")
+    if locale == config.source_language:
+        raise InputError(config.path, None, f"'{locale}' is the source language; it has no catalogs")
+    _plural_forms(locale)
+    _check_templates(config)
+    rows = []
+    for domain in _domains(config):
+        target = catalog_path(config.locales_dir, locale, domain)
+        if target.exists():
+            rows.append((locale, domain, "exists", None))
+            continue
+        language = config.locales.get(locale)
+        name = language.english_name if language else _english_name(locale)
+        status, report = update_catalog(template_path(config.locales_dir, domain), target, locale, name)
+        rows.append((locale, domain, status, report))
+    if not args.quiet:
+        _print_merge_table(f"Catalogs for {locale}", rows)
+    if locale not in config.locales:
+        print(f"note: add '{locale}' under 'locales' in {config.path.name} (and to a clinic's locales) "
+              "so that update, stats, qa and the build include it", file=sys.stderr)
+    return 0
+
+
+def _print_merge_table(title: str, rows) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for name, justify in (("locale", "left"), ("domain", "left"), ("file", "left"), ("kept", "right"),
+                          ("revived", "right"), ("fuzzy", "right"), ("new", "right"), ("obsoleted", "right")):
+        table.add_column(name, justify=justify)
+    for locale, domain, status, report in rows:
+        numbers = ([str(report.kept), str(report.revived), str(report.fuzzy), str(report.new), str(report.obsoleted)]
+                   if report else [""] * 5)
+        table.add_row(locale, domain, status, *numbers)
+    console().print(table)
+
+
+def run_stats(config: Config, args) -> int:
+    """Translation progress per locale and handout."""
+    stats = {locale: locale_stats(config, locale) for locale in selected_locales(config, args)}
+    if args.format == "json":
+        print(json.dumps(stats, indent=2, ensure_ascii=False))
+        return 0
+    from rich.table import Table
+
+    out = console()
+    for locale, domains in stats.items():
+        clinics = [cid for cid, clinic in config.clinics.items() if locale in clinic.locales]
+        language = config.locales[locale]
+        table = Table(title=f"{locale} ({language.english_name}) — clinics: {', '.join(clinics) or 'none'}",
+                      title_justify="left")
+        for name in ("domain", "translated", "fuzzy", "untranslated", "entries %", "words", "words %"):
+            table.add_column(name, justify="left" if name == "domain" else "right")
+        for domain, counts in domains.items():
+            table.add_row(domain, str(counts["translated"]), str(counts["fuzzy"]), str(counts["untranslated"]),
+                          f"{counts['percent']:.1f}", f"{counts['words_translated']}/{counts['words_total']}",
+                          f"{counts['words_percent']:.1f}")
+        out.print(table)
+    return 0
 
 
 def add_command(subparsers, common) -> None:
     """Commands update, init-locale and stats are registered here."""
+    parser = subparsers.add_parser(
+        "update", parents=[common], help="merge the templates into every locale's catalogs",
+        description="Bring locales/<lang>/LC_MESSAGES/*.po in line with the templates (run extract first). "
+                    "Unchanged entries keep their translation; changed ones become fuzzy with the old text "
+                    "shown; removed ones are kept as obsolete and come back if the text returns.")
+    parser.add_argument("--locale", action="append", metavar="LANG", help="only this locale (repeatable)")
+    parser.set_defaults(func=run_update)
+
+    parser = subparsers.add_parser(
+        "init-locale", parents=[common], help="create the catalogs of a new language",
+        description="Create locales/<lang>/LC_MESSAGES/<domain>.po for every template, with the language's "
+                    "header and plural forms. Catalogs that exist already are left as they are.")
+    parser.add_argument("lang", help="gettext language code, e.g. mr, hi, pt_BR")
+    parser.set_defaults(func=run_init_locale)
+
+    parser = subparsers.add_parser(
+        "stats", parents=[common], help="translation progress per locale and handout",
+        description="Translated, fuzzy and untranslated entries per locale and handout, by entries and by "
+                    "source words. Percentages are rounded down: 100 means complete.")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument("--locale", action="append", metavar="LANG", help="only this locale (repeatable)")
+    parser.set_defaults(func=run_stats)

@@ -1,0 +1,242 @@
+"""Extraction: handouts and templates → gettext templates (``locales/<domain>.pot``).
+
+One entry per block of a handout, in document order, its inline Markdown kept as it
+is. The Markdown extractor is a Babel extractor (registered under the
+``babel.extractors`` entry point as ``handout_markdown``), so ``pybabel extract -F
+babel.cfg`` reads handouts the same way. It uses ``pipeline.sources.load_article``:
+the blocks a translator sees are exactly the blocks the renderer translates.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tempfile
+from pathlib import Path
+from string import Formatter
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
+
+from pipeline import catalogs
+from pipeline.errors import InputError
+from pipeline.model import Article, Block, Config
+from pipeline.sources import article_paths, load_article, load_articles
+from pipeline.variables import VARIABLES, variables_in
+
+log = logging.getLogger(__name__)
+
+# Comments a template author leaves for translators: {# Translators: ... #}
+TEMPLATE_COMMENT_TAGS = ("Translators:",)
+LANGUAGE_NAME_CONTEXT = "language name"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+# How template files appear in references: relative to the project root.
+TEMPLATES_REFERENCE = "pipeline/templates"
+
+
+# ------------------------------------------------------------------ the extractor
+
+
+def extract_markdown(fileobj, keywords, comment_tags, options):
+    """Babel extractor for handouts: yields ``(lineno, funcname, message, comments)``.
+
+    A block with an editor's context comes out as ``pgettext`` with a
+    ``(context, msgid)`` message, which Babel turns into ``msgctxt``. Callers that
+    already loaded the handout pass it as ``options["article"]``.
+    """
+    article = options.get("article") if options else None
+    if article is None:
+        article = _article_from_file(fileobj)
+        if article is None:
+            return
+    for block in article.blocks:
+        comments = block_comments(block)
+        if block.context:
+            yield block.line, "pgettext", (block.context, block.text), comments
+        else:
+            yield block.line, "gettext", block.text, comments
+
+
+def _article_from_file(fileobj) -> Article | None:
+    name = getattr(fileobj, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        path = Path(name)
+        if path.stem.lower() == "readme":
+            return None
+        return load_article(path)
+    # A stream without a file behind it (tests, pipes): load_article reads paths.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(name).name if isinstance(name, str) else "handout.md")
+        path.write_bytes(fileobj.read())
+        return load_article(path)
+
+
+def block_comments(block: Block) -> list[str]:
+    """The ``#.`` comments of a block: what it is, where it is, the editor's note,
+    its reading grade and the clinic variables to keep."""
+    comments = [block.describe()]
+    if block.section and block.kind != "heading":
+        comments.append(f"section: {block.section}")
+    if block.note:
+        comments.append(f"note from the editor: {block.note}")
+    grade = _reading_grade(block.text)
+    if grade:
+        comments.append(grade)
+    names = list(dict.fromkeys(variables_in(block.text)))
+    if names:
+        kept = ", ".join("{" + name + "}" for name in names)
+        meaning = "; ".join(f"{{{name}}} is {VARIABLES[name]}" for name in names if name in VARIABLES)
+        verb = "them" if len(names) > 1 else "it"
+        comments.append(f"keep {kept} as written; the page fills in {verb} ({meaning})" if meaning
+                        else f"keep {kept} as written")
+    return comments
+
+
+def _reading_grade(text: str) -> str | None:
+    """'reading grade 6.2' when the readability stage offers a per-block grade."""
+    try:
+        from pipeline.readability import block_grade
+    except ImportError:
+        return None
+    try:
+        grade = block_grade(text, "en")
+    except Exception as err:  # a comment must never stop extraction
+        log.debug("no reading grade for %r: %s", text[:40], err)
+        return None
+    if grade is None:
+        return None
+    if isinstance(grade, (int, float)):
+        return f"reading grade {grade:.1f}"
+    return f"reading grade {grade}"
+
+
+# ------------------------------------------------------------------ catalogs
+
+
+def extract_article(article: Article, root: Path | None = None) -> Catalog:
+    """The template of one handout: one entry per block, in document order.
+
+    References are ``source/<slug>.md:<line>``, relative to ``root`` (the project
+    folder) when given.
+    """
+    catalog = _new_template(article.slug, f'the handout "{article.title}"')
+    reference = _reference(article.path, root)
+    for lineno, message, comments, context in extract(
+            extract_markdown, io.BytesIO(b""), keywords=DEFAULT_KEYWORDS, options={"article": article}):
+        _add(catalog, message, (reference, lineno), comments, context)
+    return catalog
+
+
+def extract_ui(config: Config, templates_dir: Path = TEMPLATES_DIR) -> Catalog:
+    """The template of the interface strings: every ``_()``, ``gettext()`` and
+    ``{% trans %}`` in the page templates, then the names of the languages."""
+    catalog = _new_template("ui", "the interface of the handout pages")
+    from jinja2.ext import babel_extract
+
+    for path in sorted(templates_dir.glob("*.html")) if templates_dir.is_dir() else []:
+        reference = f"{TEMPLATES_REFERENCE}/{path.name}"
+        with open(path, "rb") as handle:
+            try:
+                found = list(extract(babel_extract, handle, keywords=DEFAULT_KEYWORDS,
+                                     comment_tags=TEMPLATE_COMMENT_TAGS, strip_comment_tags=True))
+            except Exception as err:  # Jinja's TemplateSyntaxError carries the line
+                raise InputError(path, getattr(err, "lineno", None), f"cannot read the template: {err}",
+                                 "fix the template syntax") from None
+        for lineno, message, comments, context in found:
+            _add(catalog, message, (reference, lineno), comments, context, keep_python_format=True)
+    for code in sorted(config.locales):
+        locale = config.locales[code]
+        _add(catalog, locale.english_name, (_reference(config.path, config.root), None),
+             [f"the name of a language ({code}); in that language it is written {locale.name}"],
+             LANGUAGE_NAME_CONTEXT)
+    return catalog
+
+
+def _new_template(domain: str, what: str) -> Catalog:
+    catalog = Catalog(domain=domain, project=domain, version=None, fuzzy=False, charset="utf-8",
+                      header_comment=f"# {catalogs.TEMPLATE_TITLE}{what}.\n"
+                                     "# Made by `python -m pipeline extract`: edit the source, not this file.")
+    return catalog
+
+
+def _add(catalog: Catalog, message, location, comments, context, keep_python_format=False) -> None:
+    catalog.add(message, None, [location], auto_comments=comments, context=context)
+    added = catalog.get(message[0] if isinstance(message, tuple) else message, context=context)
+    # Babel guesses format flags from the text: "50% of" looks like a %-format to it.
+    # Handout text has one kind of placeholder, clinic variables, which msgfmt --check
+    # verifies as python-brace-format.
+    if not keep_python_format:
+        added.flags.discard("python-format")
+    added.flags.discard("python-brace-format")
+    text = message[0] if isinstance(message, tuple) else message
+    if _is_brace_format(text):
+        added.flags.add("python-brace-format")
+
+
+def _is_brace_format(text: str) -> bool:
+    """Whether ``text`` has clinic variables and is a valid Python brace format."""
+    if not variables_in(text):
+        return False
+    try:
+        fields = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
+    except ValueError:
+        return False
+    return all(name in VARIABLES for name in fields)
+
+
+def _reference(path: Path, root: Path | None) -> str:
+    path = Path(path)
+    if root is not None:
+        try:
+            return path.resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            pass
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+# ------------------------------------------------------------------ command
+
+
+def run_extract(config: Config, args) -> int:
+    """Write ``locales/<slug>.pot`` for each handout and ``locales/ui.pot``."""
+    articles = load_articles(config.source_dir, args.slugs or None)
+    results = []
+    for article in articles:
+        template = extract_article(article, config.root)
+        path = catalogs.template_path(config.locales_dir, article.slug)
+        results.append((article.slug, len(template), catalogs.write_template(template, path)))
+    if not args.slugs:
+        template = extract_ui(config)
+        path = catalogs.template_path(config.locales_dir, catalogs.UI_DOMAIN)
+        results.append((catalogs.UI_DOMAIN, len(template), catalogs.write_template(template, path)))
+        known = {p.stem for p in article_paths(config.source_dir)} | {catalogs.UI_DOMAIN}
+        for stale in sorted(config.locales_dir.glob("*.pot")):
+            if stale.stem not in known:
+                log.warning("%s has no handout source/%s.md any more; delete it if the handout is gone "
+                            "(the translations stay in the .po files)", stale, stale.stem)
+    if not args.quiet:
+        _print_extract_table(config, results)
+    return 0
+
+
+def _print_extract_table(config: Config, results) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Translation templates in {config.locales_dir.name}/", title_justify="left")
+    table.add_column("domain")
+    table.add_column("entries", justify="right")
+    table.add_column("template")
+    for domain, entries, written in results:
+        table.add_row(domain, str(entries), "written" if written else "unchanged")
+    catalogs.console().print(table)
+
+
+def add_command(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "extract", parents=[common], help="write the translation templates (locales/*.pot)",
+        description="Extract every block of every handout, and the interface strings of the page "
+                    "templates, into gettext templates under locales/. A template whose entries did "
+                    "not change is left as it is.")
+    parser.add_argument("slugs", nargs="*", metavar="slug", help="only these handouts (default: all, and ui)")
+    parser.set_defaults(func=run_extract)
