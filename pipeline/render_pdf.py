@@ -2,13 +2,18 @@
 
 WeasyPrint only logs some accessibility errors (a missing ``lang`` or ``alt``); here
 they fail the render. It may read only the project's own files: no network, nothing
-outside the allowed folders.
+outside the allowed folders. Three editions share one path: the standard PDF, the
+large-print PDF (18 pt and more, for patients with low vision) and the print-shop
+PDF (3 mm bleed and crop marks).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
+
+import pikepdf
 
 from pipeline.errors import BuildError
 from pipeline.model import Clinic, Locale, localized
@@ -16,6 +21,8 @@ from pipeline.render_html import STATIC_DIR, localize_digits
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari"}
+LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
+BLEED = "3mm"
 
 _installed = False
 
@@ -38,9 +45,11 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def page_css(clinic: Clinic, locale: Locale, page_label: str, large_print: bool = False) -> str:
+def page_css(clinic: Clinic, locale: Locale, page_label: str, large_print: bool = False,
+             print_shop: bool = False) -> str:
     """The @page rules: the clinic's paper, margins, and a footer with the clinic's
-    name, crisis line and "page X of Y" in the locale's words and digits."""
+    name, crisis line and "page X of Y" in the locale's words and digits. For a print
+    shop, a bleed around the trimmed page and crop marks in it."""
     clinic_name = localized(clinic.name, locale.code)[0]
     crisis = localized(clinic.crisis_line.name, locale.code)[0]
     footer_left = f"{clinic_name} · {crisis} {localize_digits(clinic.crisis_line.number, locale)}"
@@ -50,24 +59,33 @@ def page_css(clinic: Clinic, locale: Locale, page_label: str, large_print: bool 
     page_content = (f"{_css_string(before)} counter(page, {style}) {_css_string(middle)} "
                     f"counter(pages, {style}) {_css_string(after)}")
     body_size = "18pt" if large_print else "14pt"
+    footer_size = "18pt" if large_print else "9.5pt"
+    bottom_margin = "34mm" if large_print else "24mm"
+    # The footer speaks the page's language: Devanagari fonts first for Marathi.
+    fonts = ('"Noto Sans Devanagari", "Noto Sans", sans-serif' if locale.script == "Deva"
+             else '"Noto Sans", "Noto Sans Devanagari", sans-serif')
+    print_shop_rules = f"bleed: {BLEED};\n  marks: crop;" if print_shop else ""
     return f"""
 @page {{
   size: {PAPER[clinic.paper]};
-  margin: 18mm 18mm 24mm 18mm;
+  margin: 18mm 18mm {bottom_margin} 18mm;
+  {print_shop_rules}
   @bottom-left {{
     content: {_css_string(footer_left)};
-    font-family: "Noto Sans", "Noto Sans Devanagari", sans-serif;
-    font-size: 9.5pt;
+    font-family: {fonts};
+    font-size: {footer_size};
     color: #333333;
     vertical-align: top;
     padding-top: 4mm;
   }}
   @bottom-right {{
     content: {page_content};
-    font-family: "Noto Sans", "Noto Sans Devanagari", sans-serif;
-    font-size: 9.5pt;
+    font-family: {fonts};
+    font-size: {footer_size};
     color: #333333;
     vertical-align: top;
+    text-align: right;
+    white-space: nowrap;
     padding-top: 4mm;
   }}
 }}
@@ -108,7 +126,8 @@ def make_url_fetcher(allowed_roots: list[Path]):
 
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_label: str,
-               allowed_roots: list[Path], large_print: bool = False, label: str = "") -> bytes:
+               allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
+               label: str = "") -> bytes:
     """Render ``html`` (the print form of a handout page) to PDF bytes."""
     _install()
     from weasyprint import CSS, HTML
@@ -120,10 +139,11 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
     logger.addHandler(log)
     try:
         document = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
-        stylesheets = [
-            CSS(filename=str(STATIC_DIR / "handout.css"), url_fetcher=fetcher),
-            CSS(string=page_css(clinic, locale, page_label, large_print), url_fetcher=fetcher),
-        ]
+        stylesheets = [CSS(filename=str(STATIC_DIR / "handout.css"), url_fetcher=fetcher)]
+        if large_print:
+            stylesheets.append(CSS(filename=str(LARGE_PRINT_CSS), url_fetcher=fetcher))
+        stylesheets.append(CSS(string=page_css(clinic, locale, page_label, large_print, print_shop),
+                               url_fetcher=fetcher))
         pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
                                  uncompressed_pdf=False)
     except FatalURLFetchingError as err:
@@ -132,4 +152,73 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
         logger.removeHandler(log)
     if log.messages:
         raise BuildError(f"{label}: the PDF would not be accessible: " + "; ".join(log.messages))
-    return pdf
+    return mark_page_furniture_as_artifacts(pdf)
+
+
+def mark_page_furniture_as_artifacts(pdf_bytes: bytes) -> bytes:
+    """Mark the running footer as a pagination artifact.
+
+    WeasyPrint tags the text of page-margin boxes but leaves its structure elements
+    out of the tree (PDF 1.7 has no place for them there). Content tagged but in no
+    element of the tree is neither real content nor an artifact, which PDF/UA
+    forbids; screen readers may read the footer in the middle of a sentence. Here
+    that content becomes ``/Artifact <</Type /Pagination>>`` and leaves the parent tree.
+    """
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        root = pdf.Root.get("/StructTreeRoot")
+        if not isinstance(root, pikepdf.Dictionary) or "/ParentTree" not in root:
+            return pdf_bytes
+        reachable = _structure_elements(root)
+        parent_tree = _number_tree(root.ParentTree)
+        changed = False
+        for page in pdf.pages:
+            if "/StructParents" not in page.obj:
+                continue
+            mapping = parent_tree.get(int(page.obj.StructParents))
+            if not isinstance(mapping, pikepdf.Array):
+                continue
+            orphans = {mcid for mcid, element in enumerate(mapping)
+                       if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
+            if not orphans:
+                continue
+            instructions = pikepdf.parse_content_stream(page)
+            for index, (operands, operator) in enumerate(instructions):
+                if (str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary)
+                        and int(operands[1].get("/MCID", -1)) in orphans):
+                    artifact = pikepdf.Dictionary(Type=pikepdf.Name.Pagination)
+                    instructions[index] = pikepdf.ContentStreamInstruction(
+                        [pikepdf.Name.Artifact, artifact], pikepdf.Operator("BDC"))
+            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+            for mcid in orphans:
+                mapping[mcid] = None
+            changed = True
+        if not changed:
+            return pdf_bytes
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=True, deterministic_id=True)
+        return out.getvalue()
+
+
+def _structure_elements(root: pikepdf.Dictionary) -> set:
+    """The object ids of every structure element reachable from the tree's root."""
+    found: set = set()
+    pending = [root.get("/K")]
+    while pending:
+        kid = pending.pop()
+        if isinstance(kid, pikepdf.Array):
+            pending.extend(kid)
+        elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.objgen not in found:
+            found.add(kid.objgen)
+            pending.append(kid.get("/K"))
+    return found
+
+
+def _number_tree(node: pikepdf.Dictionary) -> dict:
+    """A PDF number tree (the ParentTree) as a dict."""
+    result = {}
+    nums = node.get("/Nums", ())
+    for i in range(0, len(nums) - 1, 2):
+        result[int(nums[i])] = nums[i + 1]
+    for kid in node.get("/Kids", ()):
+        result.update(_number_tree(kid))
+    return result
