@@ -1,0 +1,330 @@
+"""Measure handouts and their translations against their reading targets.
+
+``check_articles`` is the whole stage as a story: for each handout, read its prose,
+measure every sentence, add the figures up for the handout and for each section,
+compare them with the targets, then run the checks that say what to change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.model import Article, Block, Config
+from pipeline.readability import devanagari, english, prose
+from pipeline.readability.results import (
+    Miss, Reading, Report, Results, ScoredSentence, SectionScore, Skipped,
+)
+from pipeline.readability.wordlist import load_word_list
+
+# Targets each measure understands, and whether the figure must be at most or at least the limit.
+TARGETS = {
+    "english": {
+        "fk_grade": "max", "smog": "max", "gunning_fog": "max", "coleman_liau": "max",
+        "dale_chall": "max", "flesch_reading_ease": "min", "words_per_sentence": "max",
+    },
+    "devanagari": {"words_per_sentence": "max", "aksharas_per_word": "max", "long_word_share": "max"},
+}
+# Decimals a figure is shown with; a target is met when the figure, so rounded, meets it.
+DECIMALS = {"long_word_share": 2}
+# Used for sentence flags when no Flesch-Kincaid target is set.
+DEFAULT_GRADE = 6
+# A sentence shorter than this is not called hard for its grade alone: one long word
+# in a three-word heading gives a high grade that says nothing about the sentence.
+MIN_WORDS_FOR_SENTENCE_GRADE = 4
+# An English sentence longer than this is called long.
+LONG_SENTENCE_WORDS = 15
+TOP_SECTION = ""
+
+
+def check_articles(config: Config, articles: list[Article], locales: list[str]) -> Results:
+    """Measure every handout in every locale asked for."""
+    reports, skipped = [], []
+    for article in articles:
+        source_reading = read_source(config, article)
+        for locale in locales:
+            if locale == config.source_language:
+                reports.append(report_for(source_reading))
+                continue
+            outcome = read_translation(config, article, locale, source_reading)
+            if isinstance(outcome, Skipped):
+                skipped.append(outcome)
+            else:
+                reports.append(report_for(outcome))
+    return Results(tuple(reports), tuple(skipped))
+
+
+def measure_name(config: Config, locale: str) -> str | None:
+    """Which measure a locale is read with: english, devanagari, or none we have."""
+    found = config.locales.get(locale)
+    if found is not None and found.script == "Deva":
+        return "devanagari"
+    if locale.split("_")[0] == "en":
+        return "english"
+    return None
+
+
+def targets_for(config: Config, article: Article, locale: str, measure: str) -> dict:
+    """The configured targets for ``locale``, with the handout's own overrides."""
+    known = TARGETS[measure]
+    targets = {}
+    for key, value in config.readability.get(locale, {}).items():
+        if key not in known:
+            raise InputError(config.path, None, f"readability target '{key}' for '{locale}' is not a {measure} measure",
+                             "use one of: " + ", ".join(sorted(known)))
+        targets[key] = value
+    all_known = set().union(*TARGETS.values())
+    for key, value in article.targets.items():
+        if key not in all_known:
+            raise InputError(article.path, None, f"unknown readability target '{key}' in the front matter",
+                             "use one of: " + ", ".join(sorted(all_known)))
+        if key in known:
+            targets[key] = value
+    return targets
+
+
+def read_source(config: Config, article: Article) -> Reading:
+    """The handout in its own language (English)."""
+    measure = measure_name(config, config.source_language) or "english"
+    source_lines = article.body.split("\n")
+    sentences = prose.sentences_of(article.blocks, "Latn" if measure == "english" else "Deva", source_lines)
+    targets = targets_for(config, article, config.source_language, measure)
+    reading = Reading(article, config.source_language, measure, display_path(article.path, config.root),
+                      [], list(article.blocks), targets, load_word_list(_word_language(config.source_language, measure), config.root))
+    reading.sentences = [score_sentence(s, measure, targets) for s in sentences]
+    return reading
+
+
+def read_translation(config: Config, article: Article, locale: str, source: Reading) -> Reading | Skipped:
+    """A translation's own reading, or why it cannot be measured."""
+    source_path = display_path(article.path, config.root)
+    measure = measure_name(config, locale)
+    if measure is None:
+        return Skipped(article.slug, source_path, locale, f"no readability measure for '{locale}' yet")
+    from pipeline.catalogs import catalog_path, read_catalog
+
+    catalog_file = catalog_path(config.locales_dir, locale, article.slug)
+    shown = display_path(catalog_file, config.root)
+    if not catalog_file.exists():
+        return Skipped(article.slug, source_path, locale, f"no catalog {shown} yet")
+    try:
+        from pipeline.translate import localized_blocks
+    except ImportError as err:
+        return Skipped(article.slug, source_path, locale, f"translations cannot be read ({err})")
+    try:
+        blocks = localized_blocks(config, article, locale)
+        catalog = read_catalog(catalog_file, locale)
+    except InputError as err:
+        return Skipped(article.slug, source_path, locale, err.format().splitlines()[0])
+    pairs = _pair_with_source(blocks, article.blocks)
+    if not pairs:
+        return Skipped(article.slug, source_path, locale, f"nothing translated yet in {shown}")
+    entry_lines = {}
+    for translated, original in pairs:
+        message = catalog.get(original.text, context=original.context) if catalog is not None else None
+        if message is not None and message.lineno:
+            entry_lines[translated] = message.lineno
+    source_block = dict(pairs)
+    script = "Deva" if measure == "devanagari" else "Latn"
+    sentences = prose.sentences_of([t for t, _ in pairs], script, block_lines=entry_lines,
+                                   section_of=lambda b: source_block[b].text if b.kind == "heading" else b.section)
+    targets = targets_for(config, article, locale, measure)
+    found = config.locales.get(locale)
+    reading = Reading(article, locale, measure, shown, [], [t for t, _ in pairs], targets,
+                      load_word_list(_word_language(locale, measure), config.root),
+                      digits=found.digits if found else "latin", source=source, source_block=source_block)
+    reading.sentences = [score_sentence(s, measure, targets) for s in sentences]
+    return reading
+
+
+def _word_language(locale: str, measure: str) -> str:
+    return "en" if measure == "english" else locale.split("_")[0]
+
+
+def _pair_with_source(translated: list[Block], originals) -> list[tuple[Block, Block]]:
+    """Each translated block with the source block it translates (both in document order)."""
+    pairs = []
+    cursor = 0
+    originals = list(originals)
+    for block in translated:
+        for index in range(cursor, len(originals)):
+            original = originals[index]
+            if (original.line, original.kind, original.level, original.context) == (
+                    block.line, block.kind, block.level, block.context):
+                pairs.append((block, original))
+                cursor = index + 1
+                break
+    return pairs
+
+
+def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> ScoredSentence:
+    """A sentence's own figures; hard or not, and why."""
+    if measure == "english":
+        counts = english.count_sentence(sentence.text)
+        figures = english.metrics(counts)
+        grade = figures["fk_grade"]
+        limit = targets.get("fk_grade", DEFAULT_GRADE)
+        hard = counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and round(grade, 1) > limit
+        reasons = _english_reasons(counts, figures) if hard else ()
+        shown = {k: figures[k] for k in ("words", "fk_grade", "syllables_per_word", "long_words")}
+    else:
+        counts = devanagari.count_sentence(sentence.text)
+        figures = devanagari.metrics(counts)
+        grade, reasons = _devanagari_load(counts, figures, targets)
+        hard = grade > 1.0
+        shown = {k: figures[k] for k in ("words", "aksharas_per_word", "long_word_share", "long_words")}
+    return ScoredSentence(sentence.text, sentence.line, sentence.block, sentence.index, sentence.section,
+                          counts, shown, grade, hard, tuple(reasons))
+
+
+def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
+    reasons = []
+    if counts.words > LONG_SENTENCE_WORDS:
+        reasons.append(f"too long: {counts.words} words (aim for {LONG_SENTENCE_WORDS} or fewer)")
+    if counts.long_word_list:
+        words = ", ".join(dict.fromkeys(counts.long_word_list))
+        many = "too many long words" if counts.long_words > 1 else "a long word"
+        reasons.append(f"{many}: {words}")
+    if not reasons:
+        per_word = f"{figures['syllables_per_word']:.1f} syllables a word"
+        reasons.append(f"fairly long ({counts.words} words, {per_word})" if counts.words > 10
+                       else f"many syllables per word ({per_word})")
+    return reasons
+
+
+def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
+    """How far a sentence goes over the Devanagari limits (1.0 = at a limit), and why."""
+    ratios, reasons = [0.0], []
+    limit = targets.get("words_per_sentence")
+    if limit:
+        ratios.append(counts.words / limit)
+        if counts.words > limit:
+            reasons.append(f"too long: {counts.words} words (limit {limit:g})")
+    if counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE:
+        long_words = ", ".join(dict.fromkeys(counts.long_word_list))
+        limit = targets.get("aksharas_per_word")
+        per_word = figures["aksharas_per_word"]
+        word_reason = None
+        if limit:
+            ratios.append(per_word / limit)
+            if round(per_word, 1) > limit:
+                word_reason = f"long words: {per_word:.1f} aksharas a word (limit {limit:g})"
+        limit = targets.get("long_word_share")
+        if limit and counts.long_words >= 2:
+            ratios.append(figures["long_word_share"] / limit)
+            if round(figures["long_word_share"], 2) > limit:
+                word_reason = (word_reason or "too many long words") + f"; {counts.long_words} of {counts.words} words have {devanagari.LONG_WORD_AKSHARAS}+ aksharas"
+        if word_reason:
+            reasons.append(word_reason + (f": {long_words}" if long_words else ""))
+    load = max(ratios)
+    if load > 1.0 and not reasons:
+        load = 1.0  # over only before rounding
+    return load, reasons
+
+
+def totals(sentences: list[ScoredSentence], measure: str):
+    module = english if measure == "english" else devanagari
+    total = module.Counts()
+    for sentence in sentences:
+        total = total + sentence.counts
+    return total
+
+
+def metrics_of(sentences: list[ScoredSentence], measure: str) -> dict:
+    module = english if measure == "english" else devanagari
+    return module.metrics(totals(sentences, measure))
+
+
+def misses(metrics: dict, targets: dict, measure: str) -> tuple[Miss, ...]:
+    found = []
+    for key, limit in targets.items():
+        direction = TARGETS[measure].get(key, "max")
+        value = round(metrics.get(key, 0.0), DECIMALS.get(key, 1))
+        if (direction == "max" and value > limit) or (direction == "min" and value < limit):
+            found.append(Miss(key, metrics.get(key, 0.0), limit, direction))
+    return tuple(found)
+
+
+def report_for(reading: Reading) -> Report:
+    """Add up a reading, compare it with its targets, and run the checks."""
+    from pipeline.readability.checks import run_checks
+
+    metrics = metrics_of(reading.sentences, reading.measure)
+    if reading.measure == "english":
+        unknown = sorted(set(w.lower() for s in reading.sentences for w in s.counts.unknown_words))
+        metrics["words_not_in_dictionary"] = unknown
+    comparison = compare_with_source(reading) if reading.source is not None else None
+    notes = []
+    if reading.source is not None:
+        total = len([b for b in reading.article.blocks if b.kind in prose.MEASURED_KINDS])
+        measured = len([b for b in reading.blocks if b.kind in prose.MEASURED_KINDS])
+        if measured < total:
+            notes.append(f"measured the {measured} of {total} blocks that are translated")
+    article = reading.article
+    return Report(
+        slug=article.slug,
+        title=article.title,
+        source=reading.source.file if reading.source is not None else reading.file,
+        file=reading.file,
+        locale=reading.locale,
+        measure=reading.measure,
+        metrics=metrics,
+        target=dict(reading.targets),
+        misses=misses(metrics, reading.targets, reading.measure),
+        sections=tuple(section_scores(reading)),
+        sentences=tuple(reading.sentences),
+        flags=tuple(run_checks(reading)),
+        comparison=comparison,
+        notes=tuple(notes),
+    )
+
+
+def section_scores(reading: Reading) -> list[SectionScore]:
+    """Figures per section (the top of the handout, then each heading), in order."""
+    groups: dict[str, list[ScoredSentence]] = {}
+    lines: dict[str, int] = {}
+    for sentence in reading.sentences:
+        key = sentence.section
+        groups.setdefault(key, []).append(sentence)
+        lines.setdefault(key, sentence.line)
+    titles = {}
+    if reading.source is not None:  # show a translation's sections by their translated headings
+        for block in reading.blocks:
+            if block.kind == "heading":
+                titles[reading.source_block[block].text] = block.text
+    scores = []
+    for key, sentences in groups.items():
+        metrics = metrics_of(sentences, reading.measure)
+        found = misses(metrics, reading.targets, reading.measure)
+        scores.append(SectionScore(titles.get(key, key), lines[key], metrics, not found, found))
+    return scores
+
+
+def compare_with_source(reading: Reading) -> dict:
+    """How a translation's sentences compare with the English it translates."""
+    source = reading.source
+    translated_blocks = {reading.source_block[b] for b in reading.blocks}
+    source_sentences = [s for s in source.sentences if s.block in translated_blocks]
+    source_metrics = metrics_of(source_sentences, source.measure)
+    own = metrics_of(reading.sentences, reading.measure)
+    return {
+        "blocks": len(reading.blocks),
+        "source_sentences": source_metrics["sentences"],
+        "sentences": own["sentences"],
+        "source_words": source_metrics["words"],
+        "words": own["words"],
+        "source_words_per_sentence": source_metrics["words_per_sentence"],
+        "words_per_sentence": own["words_per_sentence"],
+        "source_fk_grade": source_metrics.get("fk_grade"),
+        "source_hard_sentences": sum(1 for s in source_sentences if s.hard),
+        "hard_sentences": sum(1 for s in reading.sentences if s.hard),
+    }
+
+
+def display_path(path: Path, root: Path) -> str:
+    """A path as an editor types it: relative to the project when inside it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,513 @@
+"""Readability results for people and tools: a terminal summary (worst first), JSON,
+and an HTML report with a chart per handout (inline SVG, no JavaScript)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from pathlib import Path
+
+from pipeline.readability.results import Flag, Miss, Report, Results
+
+LABELS = {
+    "fk_grade": "Flesch-Kincaid grade",
+    "smog": "SMOG grade",
+    "flesch_reading_ease": "Flesch reading ease",
+    "gunning_fog": "Gunning fog",
+    "coleman_liau": "Coleman-Liau",
+    "dale_chall": "Dale-Chall",
+    "words_per_sentence": "words per sentence",
+    "aksharas_per_word": "aksharas per word",
+    "long_word_share": "share of long words",
+    "reading_time_seconds": "reading time",
+}
+SHORT_LABELS = {
+    "fk_grade": "FK", "smog": "SMOG", "flesch_reading_ease": "Ease", "gunning_fog": "Fog",
+    "coleman_liau": "CLI", "dale_chall": "DC", "words_per_sentence": "W/S",
+    "aksharas_per_word": "Ak/W", "long_word_share": "Long",
+}
+# Flag kinds grouped the way an editor works through them.
+GROUPS = [
+    ("Hardest sentences", ("hard_sentence", "harder_than_source")),
+    ("Words", ("hard_word", "medical_term", "term_before_explained", "abbreviation", "long_word")),
+    ("Passive voice", ("passive_voice",)),
+    ("Clear communication", ("main_message", "no_call_to_action", "percentage", "long_run", "long_paragraph")),
+]
+TERMINAL_LIMIT = 5  # items per group in the terminal; the HTML report has them all
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+def format_value(measure: str, value) -> str:
+    if value is None:
+        return "–"
+    if measure == "long_word_share":
+        return f"{value:.0%}"
+    if measure == "reading_time_seconds":
+        minutes, seconds = divmod(int(round(value)), 60)
+        return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.1f}"
+
+
+def describe_miss(miss: Miss) -> str:
+    label = LABELS.get(miss.measure, miss.measure)
+    word = "over" if miss.direction == "max" else "under"
+    sign = "≤" if miss.direction == "max" else "≥"
+    return (f"{label} {format_value(miss.measure, miss.value)}, target {sign} {format_value(miss.measure, float(miss.limit))}: "
+            f"{format_value(miss.measure, miss.by)} {word}")
+
+
+def severity(report: Report) -> float:
+    """How far a report is from its targets, relative to them (negative: within)."""
+    worst = -1.0
+    for measure, limit in report.target.items():
+        value = report.metrics.get(measure)
+        if value is None or not limit:
+            continue
+        excess = (value - limit) / abs(limit)
+        if measure == "flesch_reading_ease":
+            excess = -excess
+        worst = max(worst, excess)
+    return worst
+
+
+def worst_first(reports) -> list[Report]:
+    return sorted(reports, key=lambda r: (r.passed, -severity(r), r.slug, r.locale))
+
+
+def grouped_words(flags: list[Flag]) -> list[tuple[Flag, list[int]]]:
+    """Word flags merged by word and kind: the first flag, and every line it is on."""
+    merged: dict[tuple, tuple[Flag, list[int]]] = {}
+    for flag in flags:
+        key = (flag.kind, flag.text.lower(), flag.suggestion)
+        if key in merged:
+            if flag.line not in merged[key][1]:
+                merged[key][1].append(flag.line)
+        else:
+            merged[key] = (flag, [flag.line])
+    return list(merged.values())
+
+
+def score_measures(report: Report) -> list[str]:
+    if report.measure == "english":
+        return ["fk_grade", "smog"]
+    return ["words_per_sentence", "aksharas_per_word", "long_word_share"]
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 2)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def flag_json(flag: Flag) -> dict:
+    data = {"file": flag.file, "line": flag.line, "kind": flag.kind, "text": flag.text, "message": flag.message}
+    if flag.suggestion:
+        data["suggestion"] = flag.suggestion
+    if flag.section:
+        data["section"] = flag.section
+    if flag.grade is not None:
+        data["grade"] = round(flag.grade, 2)
+    return data
+
+
+def report_json(report: Report) -> dict:
+    return {
+        "slug": report.slug,
+        "title": report.title,
+        "source": report.source,
+        "locale": report.locale,
+        "file": report.file,
+        "measure": report.measure,
+        "metrics": _rounded(report.metrics),
+        "target": report.target,
+        "passed": report.passed,
+        "misses": [{"measure": m.measure, "value": round(m.value, 2), "limit": m.limit,
+                    "direction": m.direction, "by": round(m.by, 2), "message": describe_miss(m)}
+                   for m in report.misses],
+        "sections": [{"title": s.title, "line": s.line, "metrics": _rounded(s.metrics), "passed": s.passed}
+                     for s in report.sections],
+        "hardest_sentences": [{"file": report.file, "line": s.line, "text": s.text, "grade": round(s.grade, 2),
+                               "reasons": list(s.reasons), "section": s.section}
+                              for s in report.hardest],
+        "flags": [flag_json(f) for f in report.flags],
+        "comparison": _rounded(report.comparison),
+        "notes": list(report.notes),
+    }
+
+
+def results_json(results: Results, filters: dict | None = None) -> dict:
+    reports = worst_first(results.reports)
+    return {
+        "version": 1,
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "filters": filters or {},
+        "passed": results.passed,
+        "summary": {
+            "reports": len(reports),
+            "passed": sum(1 for r in reports if r.passed),
+            "failed": sum(1 for r in reports if not r.passed),
+            "skipped": len(results.skipped),
+            "flags": sum(len(r.flags) for r in reports),
+        },
+        "reports": [report_json(r) for r in reports],
+        "skipped": [{"slug": s.slug, "source": s.source, "locale": s.locale, "reason": s.reason}
+                    for s in results.skipped],
+    }
+
+
+# --- terminal -------------------------------------------------------------------------------
+
+def print_results(results: Results, console=None, quiet: bool = False) -> None:
+    """The summary table (worst first), then what to change in each handout."""
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = console or Console()
+    reports = worst_first(results.reports)
+    for measure, title in (("english", "English"), ("devanagari", "Devanagari (Marathi)")):
+        group = [r for r in reports if r.measure == measure]
+        if not group:
+            continue
+        table = Table(title=f"Readability: {title}", title_justify="left", header_style="bold",
+                      box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left",
+                      caption=("FK Flesch-Kincaid grade, SMOG grade, Ease Flesch reading ease, W/S words per sentence"
+                               if measure == "english" else
+                               "W/S words per sentence, Ak/W aksharas per word, Long share of words with 5+ aksharas, "
+                               "Sent (en) sentences (in the English)"))
+        table.add_column("Handout", overflow="fold", min_width=12)
+        table.add_column("Loc")
+        columns = (["fk_grade", "smog", "flesch_reading_ease", "words_per_sentence"]
+                   if measure == "english" else ["words_per_sentence", "aksharas_per_word", "long_word_share"])
+        for column in columns:
+            table.add_column(SHORT_LABELS[column], justify="right")
+        if measure == "english":
+            table.add_column("Read", justify="right", no_wrap=True)
+        else:
+            table.add_column("Sent (en)", justify="right")
+        table.add_column("Flags", justify="right")
+        table.add_column("Result", no_wrap=True)
+        for report in group:
+            missed = {m.measure for m in report.misses}
+            cells = []
+            for column in columns:
+                text = format_value(column, report.metrics.get(column))
+                cells.append(f"[bold red]{text}[/]" if column in missed else text)
+            if measure == "english":
+                cells.append(format_value("reading_time_seconds", report.metrics.get("reading_time_seconds")))
+            else:
+                c = report.comparison or {}
+                cells.append(f"{c['sentences']} ({c['source_sentences']})" if c else "–")
+            result = "[green]pass[/]" if report.passed else "[bold red]FAIL[/]"
+            table.add_row(escape(report.slug), report.locale, *cells, str(len(report.flags)), result)
+        console.print(table)
+    for report in reports:
+        for miss in report.misses:
+            console.print(f"[red]✗[/] {escape(report.file)} ({report.locale}): {escape(describe_miss(miss))}")
+    for skipped in results.skipped:
+        console.print(f"[yellow]skipped[/] {escape(skipped.slug)} ({skipped.locale}): {escape(skipped.reason)}")
+    if not quiet:
+        for report in reports:
+            _print_details(console, report)
+    failed = [r for r in reports if not r.passed]
+    console.print()
+    if failed:
+        console.print(f"[bold red]{len(failed)} of {len(reports)} handout readings miss their targets.[/]")
+    else:
+        console.print(f"[green]All {len(reports)} handout readings meet their targets.[/]")
+
+
+def _bar(value: float, limit: float, width: int = 20, scale: float | None = None) -> str:
+    scale = scale or max(limit * 2, value, 1e-9)
+    filled = max(0, min(width, round(width * value / scale)))
+    colour = "red" if value > limit else "green"
+    return f"[{colour}]{'█' * filled}[/][dim]{'·' * (width - filled)}[/]"
+
+
+def _print_details(console, report: Report) -> None:
+    from rich.markup import escape
+    from rich.rule import Rule
+
+    status = "[green]pass[/]" if report.passed else "[bold red]FAIL[/]"
+    console.print()
+    console.print(Rule(f"[bold]{escape(report.slug)}[/] ({report.locale}) {status}", align="left"))
+    scores = ", ".join(f"{LABELS[m]} {format_value(m, report.metrics.get(m))}" for m in score_measures(report))
+    console.print(f"  {escape(report.file)}: {scores}")
+    for note in report.notes:
+        console.print(f"  [dim]{escape(note)}[/]")
+    if report.comparison:
+        c = report.comparison
+        console.print(f"  compared with the English: {c['sentences']} sentences of {c['words_per_sentence']:.1f} words "
+                      f"(English: {c['source_sentences']} of {c['source_words_per_sentence']:.1f})")
+    main = score_measures(report)[0]
+    limit = report.target.get(main)
+    if len(report.sections) > 1 and limit:
+        console.print("  [bold]Sections[/]")
+        scale = max([limit * 1.5] + [s.metrics.get(main, 0) for s in report.sections])
+        for section in report.sections:
+            value = section.metrics.get(main, 0.0)
+            name = section.title or "(top of the handout)"
+            console.print(f"    {_bar(value, limit, scale=scale)} {format_value(main, value):>5}  "
+                          f"{escape(name[:50])} [dim]line {section.line}[/]")
+    for title, kinds in GROUPS:
+        flags = [f for f in report.flags if f.kind in kinds]
+        if not flags:
+            continue
+        console.print(f"  [bold]{title}[/] ({len(flags)})")
+        if title == "Words":
+            merged = grouped_words(flags)
+            for flag, lines in merged[:TERMINAL_LIMIT * 2]:
+                more = f" [dim](also line{'s' if len(lines) > 2 else ''} {', '.join(map(str, lines[1:]))})[/]" if len(lines) > 1 else ""
+                fix = f" [green]→ {escape(flag.suggestion)}[/]" if flag.suggestion else ""
+                console.print(f"    [cyan]{escape(flag.where)}[/]  [bold]{escape(flag.text)}[/]: {escape(flag.message)}{more}{fix}")
+            if len(merged) > TERMINAL_LIMIT * 2:
+                console.print(f"    [dim]… and {len(merged) - TERMINAL_LIMIT * 2} more in outputs/reports/readability.html[/]")
+            continue
+        for flag in flags[:TERMINAL_LIMIT]:
+            grade = f" grade {flag.grade:.1f}" if flag.grade is not None and report.measure == "english" else ""
+            console.print(f"    [cyan]{escape(flag.where)}[/]{grade}  {escape(flag.message)}")
+            text = flag.text if len(flag.text) <= 120 else flag.text[:117] + "…"
+            console.print(f"      [dim]“{escape(text)}”[/]")
+            if flag.suggestion:
+                console.print(f"      [green]→ {escape(flag.suggestion)}[/]")
+        if len(flags) > TERMINAL_LIMIT:
+            console.print(f"    [dim]… and {len(flags) - TERMINAL_LIMIT} more in outputs/reports/readability.html[/]")
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Readability report</title>
+<style>
+body { font: 16px/1.5 system-ui, "Noto Sans", "Noto Sans Devanagari", sans-serif; margin: 0; color: #1d2329; background: #f6f7f9; }
+main { max-width: 70rem; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.7rem; margin: .2rem 0; }
+h2 { font-size: 1.3rem; margin: 0; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+.summary { font-size: 1.1rem; }
+.pass { color: #156b2b; } .fail { color: #b00020; }
+.badge { display: inline-block; padding: .05rem .5rem; border-radius: .8rem; font-weight: 600; font-size: .9rem; }
+.badge.pass { background: #dff3e4; } .badge.fail { background: #fde2e4; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
+th { background: #eef0f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.miss { color: #b00020; font-weight: 700; }
+section.handout { background: #fff; border: 1px solid #dde1e6; border-radius: .5rem; padding: 1rem 1.2rem; margin: 1.5rem 0; }
+.meta { color: #56606b; font-size: .95rem; }
+.chart svg { width: 100%; height: auto; display: block; }
+.bars { display: grid; grid-template-columns: minmax(10rem, 22rem) 1fr 4rem; gap: .25rem .6rem; align-items: center; }
+.bar { height: .9rem; background: #eef0f3; border-radius: .2rem; position: relative; }
+.bar span { display: block; height: 100%; border-radius: .2rem; background: #3a8a4f; }
+.bar span.over { background: #c8323c; }
+.bar i { position: absolute; top: -.2rem; bottom: -.2rem; border-left: 2px dashed #1d2329; }
+.flag { margin: .3rem 0 .6rem; }
+.flag .where { font-family: ui-monospace, monospace; font-size: .9rem; color: #2a5d9f; }
+.flag q { display: block; color: #3b444d; margin: .1rem 0 0 1rem; }
+.flag .fix { color: #156b2b; margin-left: 1rem; }
+.flag .fix::before { content: "→ "; }
+.legend { font-size: .9rem; color: #56606b; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; margin: 0 .2rem 0 .6rem; }
+details summary { cursor: pointer; }
+</style>
+</head>
+<body>
+<main>
+<h1>Readability report</h1>
+<p class="summary">{{ summary }}</p>
+<p class="meta">Generated {{ generated }}. Worst first. What the measures mean, and where the targets come from: docs/readability.md.</p>
+<table>
+<thead><tr><th>Handout</th><th>Locale</th><th>Score</th><th>Target</th><th>Flags</th><th>Result</th></tr></thead>
+<tbody>
+{% for r in reports %}<tr>
+<td><a href="#{{ r.anchor }}">{{ r.slug }}</a></td><td>{{ r.locale }}</td><td>{{ r.score }}</td><td>{{ r.target_text }}</td>
+<td class="num">{{ r.flag_count }}</td><td><span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span> {{ r.miss_text }}</td>
+</tr>{% endfor %}
+</tbody>
+</table>
+{% if skipped %}<h3>Not measured</h3><ul>{% for s in skipped %}<li>{{ s.slug }} ({{ s.locale }}): {{ s.reason }}</li>{% endfor %}</ul>{% endif %}
+{% for r in reports %}
+<section class="handout" id="{{ r.anchor }}">
+<h2>{{ r.title }} <span class="meta">({{ r.locale }})</span> <span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span></h2>
+<p class="meta">{{ r.file }} · {{ r.score }}{% if r.reading_time %} · reading time {{ r.reading_time }}{% endif %}</p>
+{% for m in r.misses %}<p class="fail">✗ {{ m }}</p>{% endfor %}
+{% for n in r.notes %}<p class="meta">{{ n }}</p>{% endfor %}
+{% if r.comparison %}<p>Compared with the English: {{ r.comparison }}</p>{% endif %}
+<div class="chart">{{ r.chart }}</div>
+<p class="legend">Each bar is one sentence, in reading order; its height is {{ r.chart_measure }}. The dashed line is the target.
+<span class="swatch" style="background:#3a8a4f"></span>within <span class="swatch" style="background:#c8323c"></span>hard (see below)
+<span class="swatch" style="background:#b7bec6"></span>heading, list item or short</p>
+{% if r.sections|length > 1 %}<h3>By section ({{ r.section_measure }})</h3>
+<div class="bars">{% for s in r.sections %}
+<div>{{ s.title }} <span class="meta">line {{ s.line }}</span></div>
+<div class="bar" role="img" aria-label="{{ s.value_text }}"><span class="{{ 'over' if s.over else '' }}" style="width: {{ s.width }}%"></span><i style="left: {{ s.limit_at }}%"></i></div>
+<div class="num {{ 'fail' if s.over else '' }}">{{ s.value_text }}</div>{% endfor %}
+</div>{% endif %}
+{% for group in r.groups %}<h3>{{ group.title }} ({{ group.flags|length }})</h3>
+{% for f in group.flags %}{% if group.compact %}<div class="flag"><span class="where">{{ f.where }}</span> · <b>{{ f.text }}</b>: {{ f.message }}{% if f.suggestion %} <span class="fix">{{ f.suggestion }}</span>{% endif %}</div>
+{% else %}<div class="flag"><span class="where">{{ f.where }}</span>{% if f.grade_text %} · {{ f.grade_text }}{% endif %} · {{ f.message }}
+<q>{{ f.text }}</q>{% if f.suggestion %}<div class="fix">{{ f.suggestion }}</div>{% endif %}</div>
+{% endif %}{% endfor %}{% endfor %}
+</section>
+{% endfor %}
+</main>
+</body>
+</html>
+"""
+
+
+def _sentence_chart(report: Report) -> str:
+    """One bar per sentence; height = its grade (English) or words (Devanagari)."""
+    from markupsafe import escape
+
+    sentences = list(report.sentences)
+    if not sentences:
+        return ""
+    if report.measure == "english":
+        limit = float(report.target.get("fk_grade", 6))
+        values = [max(0.0, s.grade) for s in sentences]
+    else:
+        limit = float(report.target.get("words_per_sentence", 12))
+        values = [float(s.counts.words) for s in sentences]
+    top = max(values + [limit * 1.5])
+    top = 4 * math.ceil(top / 4)  # whole-number ticks
+    width, height, left, bottom, pad = 900, 220, 34, 20, 10
+    plot_w, plot_h = width - left - pad, height - bottom - pad
+    step = plot_w / len(sentences)
+    bar_w = max(1.0, step * 0.8)
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Sentence by sentence chart for '
+             f'{escape(report.slug)} ({report.locale})" xmlns="http://www.w3.org/2000/svg">']
+    # axis ticks
+    ticks = 4
+    for i in range(ticks + 1):
+        value = top * i / ticks
+        y = pad + plot_h - plot_h * value / top
+        parts.append(f'<line x1="{left}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef0f3"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#56606b">{value:.0f}</text>')
+    previous_section = None
+    for index, (sentence, value) in enumerate(zip(sentences, values)):
+        x = left + index * step
+        if sentence.section != previous_section and index:
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{pad}" y2="{pad + plot_h}" stroke="#8a949e" stroke-dasharray="2 3"/>')
+        previous_section = sentence.section
+        h = plot_h * min(value, top) / top
+        short = sentence.block.kind in ("title", "heading", "list_item", "table_cell", "table_header") and not sentence.hard
+        colour = "#c8323c" if sentence.hard else ("#b7bec6" if short or sentence.counts.words < 4 else "#3a8a4f")
+        label = f"{report.file}:{sentence.line} — {format_value('fk_grade', value) if report.measure == 'english' else int(value)}: {sentence.text}"
+        parts.append(f'<rect x="{x:.1f}" y="{pad + plot_h - h:.1f}" width="{bar_w:.1f}" height="{max(h, 1):.1f}" '
+                     f'fill="{colour}"><title>{escape(label)}</title></rect>')
+    y_limit = pad + plot_h - plot_h * limit / top
+    parts.append(f'<line x1="{left}" x2="{width - pad}" y1="{y_limit:.1f}" y2="{y_limit:.1f}" stroke="#1d2329" '
+                 f'stroke-width="1.5" stroke-dasharray="6 4"/>')
+    parts.append(f'<text x="{width - pad}" y="{y_limit - 4:.1f}" font-size="12" text-anchor="end" fill="#1d2329">'
+                 f'target {limit:g}</text>')
+    parts.append(f'<text x="{left}" y="{height - 4}" font-size="11" fill="#56606b">start</text>'
+                 f'<text x="{width - pad}" y="{height - 4}" font-size="11" text-anchor="end" fill="#56606b">end</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _score_text(report: Report) -> str:
+    return ", ".join(f"{LABELS[m]} {format_value(m, report.metrics.get(m))}" for m in score_measures(report))
+
+
+def _target_text(target: dict) -> str:
+    from pipeline.readability.measure import TARGETS
+
+    parts = []
+    for key, limit in target.items():
+        direction = TARGETS["english"].get(key) or TARGETS["devanagari"].get(key, "max")
+        parts.append(f"{SHORT_LABELS.get(key, key)} {'≤' if direction == 'max' else '≥'} {format_value(key, float(limit))}")
+    return ", ".join(parts)
+
+
+def results_html(results: Results) -> str:
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    reports = worst_first(results.reports)
+    view = []
+    for index, report in enumerate(reports):
+        main = score_measures(report)[0]
+        limit = float(report.target.get(main, 6 if main == "fk_grade" else 12))
+        scale = max([limit * 1.5] + [s.metrics.get(main, 0.0) for s in report.sections]) or 1
+        sections = [{
+            "title": s.title or "(top of the handout)",
+            "line": s.line,
+            "value_text": format_value(main, s.metrics.get(main, 0.0)),
+            "width": round(100 * max(0.0, s.metrics.get(main, 0.0)) / scale, 1),
+            "limit_at": round(100 * limit / scale, 1),
+            "over": round(s.metrics.get(main, 0.0), 1) > limit,
+        } for s in report.sections]
+        groups = []
+        for title, kinds in ([("Hardest sentences", ("hard_sentence",))] + [g for g in GROUPS if g[0] != "Hardest sentences"]
+                             + [("Compared with the English", ("harder_than_source",))]):
+            chosen = [f for f in report.flags if f.kind in kinds]
+            entries = grouped_words(chosen) if title == "Words" else [(f, [f.line]) for f in chosen]
+            flags = [{
+                "where": f.where + (f" (also line{'s' if len(lines) > 2 else ''} {', '.join(map(str, lines[1:]))})"
+                                    if len(lines) > 1 else ""),
+                "message": f.message, "text": f.text, "suggestion": f.suggestion,
+                "grade_text": (f"grade {f.grade:.1f}" if report.measure == "english" else f"{f.grade:.1f}× its limit")
+                if f.grade is not None else "",
+            } for f, lines in entries]
+            if flags:
+                groups.append({"title": title, "flags": flags, "compact": title == "Words"})
+        c = report.comparison
+        view.append({
+            "anchor": f"r{index}-{report.slug}-{report.locale}",
+            "slug": report.slug, "title": report.title, "locale": report.locale, "file": report.file,
+            "passed": report.passed, "score": _score_text(report), "target_text": _target_text(report.target),
+            "flag_count": len(report.flags),
+            "miss_text": "; ".join(describe_miss(m) for m in report.misses),
+            "misses": [describe_miss(m) for m in report.misses],
+            "notes": list(report.notes),
+            "reading_time": format_value("reading_time_seconds", report.metrics["reading_time_seconds"])
+            if "reading_time_seconds" in report.metrics else "",
+            "comparison": (f"{c['sentences']} sentences of {c['words_per_sentence']:.1f} words "
+                           f"(the English: {c['source_sentences']} of {c['source_words_per_sentence']:.1f}); "
+                           f"{c['hard_sentences']} hard sentences (the English: {c['source_hard_sentences']})") if c else "",
+            "chart": Markup(_sentence_chart(report)),
+            "chart_measure": "its Flesch-Kincaid grade" if report.measure == "english" else "its number of words",
+            "section_measure": LABELS[main],
+            "sections": sections,
+            "groups": groups,
+        })
+    passed = sum(1 for r in reports if r.passed)
+    summary = f"{passed} of {len(reports)} handout readings meet their targets."
+    environment = Environment(autoescape=True, trim_blocks=False)
+    return environment.from_string(_PAGE).render(
+        reports=view, skipped=results.skipped, summary=summary,
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+
+
+def write_reports(results: Results, folder: Path, filters: dict | None = None) -> list[Path]:
+    """Write readability.json and readability.html into ``folder``."""
+    from pipeline.files import write_atomic
+
+    folder = Path(folder)
+    json_path = folder / "readability.json"
+    html_path = folder / "readability.html"
+    write_atomic(json_path, (json.dumps(results_json(results, filters), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    write_atomic(html_path, results_html(results).encode("utf-8"))
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (json_path, html_path):  # readable like any other output, not private temp files
+        os.chmod(path, 0o666 & ~umask)
+    return [json_path, html_path]
