@@ -25,7 +25,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 setup: $(VENV)/.installed
 	@scripts/setup-system.sh build
 
-setup-test: $(VENV)/.installed-test
+# axe-core and the Nu HTML Checker (vnu.jar), at the versions pinned in package.json.
+WEB_AUDIT := tests/web_audit
+$(WEB_AUDIT)/node_modules/.installed: $(WEB_AUDIT)/package.json
+	@command -v npm >/dev/null || { echo "npm is missing; what to do: apt-get install npm" >&2; exit 2; }
+	cd $(WEB_AUDIT) && npm install --no-package-lock --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+setup-test: $(VENV)/.installed-test $(WEB_AUDIT)/node_modules/.installed
 	@scripts/setup-system.sh test
 
 build: setup
