@@ -62,8 +62,8 @@ def read_catalog(path: Path, locale: str | None = None) -> Catalog | None:
     path = Path(path)
     if not path.exists():
         return None
+    data = _prepared_for_babel(path, path.read_bytes())
     try:
-        data = _without_previous_lines(path.read_bytes())
         return read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
     except Exception as err:  # babel raises PoFileError with a 0-based line number
         line = getattr(err, "lineno", None)
@@ -71,11 +71,27 @@ def read_catalog(path: Path, locale: str | None = None) -> Catalog | None:
                          "fix the syntax (msgfmt --check shows it) or restore the file from version control") from None
 
 
-def _without_previous_lines(data: bytes) -> bytes:
-    """Blank out ``#|`` and ``#~|`` lines, keeping line numbers: Babel's reader takes
-    ``#|`` for a translator comment and rejects ``#~|``, which msgmerge and Weblate write."""
+_STRING_LINE = re.compile(rb'^(?:#~\s*)?(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"$')
+_STRING_START = re.compile(rb'^(?:#~\s*)?(?:msgctxt|msgid|msgstr|")')
+
+
+def _prepared_for_babel(path: Path, data: bytes) -> bytes:
+    """The file as Babel's reader can take it, line numbers unchanged.
+
+    Babel reads ``#|`` (previous msgid, written by msgmerge and Weblate) as a
+    translator comment and rejects ``#~|``: those lines are blanked. It also reads an
+    unterminated string without a word, dropping its last character: that is an
+    error here, with its line.
+    """
     lines = data.split(b"\n")
-    return b"\n".join(b"" if line.lstrip().startswith((b"#|", b"#~|")) else line for line in lines)
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith((b"#|", b"#~|")):
+            lines[number - 1] = b""
+        elif _STRING_START.match(stripped) and not _STRING_LINE.match(stripped):
+            raise InputError(path, number, "cannot read catalog: a string is not closed with a double quote",
+                             'end the line with " (and write a quote inside the text as \\")')
+    return b"\n".join(lines)
 
 
 # ------------------------------------------------------------------ files, losslessly

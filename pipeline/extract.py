@@ -94,7 +94,8 @@ def block_comments(block: Block) -> list[str]:
 
 
 def _reading_grade(text: str) -> str | None:
-    """'reading grade 6.2' when the readability stage offers a per-block grade."""
+    """How hard the block is to read (such as "reading grade 6.2"), when the
+    readability stage offers a per-block grade."""
     try:
         from pipeline.readability import block_grade
     except ImportError:
@@ -104,11 +105,9 @@ def _reading_grade(text: str) -> str | None:
     except Exception as err:  # a comment must never stop extraction
         log.debug("no reading grade for %r: %s", text[:40], err)
         return None
-    if grade is None:
-        return None
-    if isinstance(grade, (int, float)):
+    if isinstance(grade, (int, float)) and not isinstance(grade, bool):
         return f"reading grade {grade:.1f}"
-    return f"reading grade {grade}"
+    return str(grade) if grade else None
 
 
 # ------------------------------------------------------------------ catalogs
