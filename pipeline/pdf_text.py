@@ -1,0 +1,617 @@
+"""Make the text behind WeasyPrint's PDFs read the way the page does.
+
+WeasyPrint shapes Devanagari correctly on paper, but its text layer is wrong. It
+writes one ToUnicode entry per glyph, chosen the first time the glyph is drawn:
+the last glyph of a shaped cluster gets the whole cluster's text and the others
+get nothing. Indic clusters are drawn out of logical order (the short-i sign ि
+before its consonant, the reph of र् after the consonant it sits on), and one
+glyph (व) means "व" in one word and nothing in the next. So ``pdftotext`` reads
+"सर्व" as "सवर्व" and "वाचा" as "ाचा".
+
+``install()`` adjusts WeasyPrint, once per process, in three places:
+
+1. ``weasyprint.draw.text.draw_first_line``: after WeasyPrint has written a line,
+   the line's glyph codes are rewritten so that, read in content-stream order,
+   their ToUnicode texts add up to exactly the source text. A glyph keeps its own
+   code while it means one thing; where the same glyph must read differently (a
+   share of a reordered cluster), it is drawn through an *alias* code for the
+   same glyph. Every word holding a multi-glyph cluster or a glyph without
+   advance (a vowel sign placed on its consonant) is wrapped in ``/Span
+   <</ActualText (...)>> BDC ... EMC`` with the word's exact text, which
+   pdftotext, Acrobat and screen readers use; inside such a word, the rightward
+   jump that brings the pen back after a shifted vowel sign is drawn as
+   character spacing (``Tc``) on that sign, so that extractors that ignore
+   ActualText and measure gaps (pypdf) do not see a word break there.
+2. ``weasyprint.pdf.fonts._build_vector_font_dictionary``: alias codes go into
+   the font's ToUnicode map, its widths and a ``CIDToGIDMap`` that sends each
+   alias to its real glyph. Only TrueType-flavoured fonts (CIDFontType2) can
+   carry aliases; for CFF fonts the ActualText spans alone carry the text.
+3. ``weasyprint.pdf.tags``: a structure element whose HTML element has a ``lang``
+   other than its parent's gets its own ``/Lang``.
+
+What is painted does not change: the same glyphs at the same places. A TJ array
+may be cut where a span starts or ends, and a TJ number may become the same
+displacement as ``Tc``; neither moves a glyph. Lines in which every cluster is
+one glyph with an advance (English, most Latin text) are left byte for byte as
+WeasyPrint wrote them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+
+import pydyf
+
+__all__ = ["install", "is_installed"]
+
+LOGGER = logging.getLogger(__name__)
+
+_install_lock = threading.Lock()
+_originals: dict[str, object] = {}
+
+# Alias codes are handed out from the top of the two-byte code space downwards;
+# WeasyPrint hands out codes for missing glyphs upwards from the font's glyph
+# count. Stop aliasing well before the two could meet.
+_TOP_CODE = 0xFFFF
+_ALIAS_FLOOR_MARGIN = 0x100
+
+# Attribute names used to keep per-document state on WeasyPrint's own objects
+# (fonts and structure elements live exactly as long as one write_pdf call).
+_FONT_STATE = "_handout_text_layer"
+_ELEMENT_LANG = "_handout_lang"
+
+
+# --------------------------------------------------------------------------
+# Installation
+
+
+def install() -> None:
+    """Adjust WeasyPrint in this process. Safe to call any number of times."""
+    from weasyprint import pdf as pdf_package
+    from weasyprint.draw import text as draw_text
+    from weasyprint.pdf import fonts as pdf_fonts
+    from weasyprint.pdf import tags as pdf_tags
+
+    with _install_lock:
+        if _originals:
+            return
+        _originals["draw_first_line"] = draw_text.draw_first_line
+        _originals["build_vector_font"] = pdf_fonts._build_vector_font_dictionary
+        _originals["build_box_tree"] = pdf_tags._build_box_tree
+        _originals["add_tags"] = pdf_tags.add_tags
+
+        draw_text.draw_first_line = _draw_first_line
+        pdf_fonts._build_vector_font_dictionary = _build_vector_font_dictionary
+        pdf_tags._build_box_tree = _build_box_tree
+        pdf_tags.add_tags = _add_tags
+        # weasyprint.pdf imported add_tags by name.
+        pdf_package.add_tags = _add_tags
+
+
+def is_installed() -> bool:
+    """Whether ``install()`` has run in this process."""
+    return bool(_originals)
+
+
+# --------------------------------------------------------------------------
+# Part 1: the text layer of each drawn line
+
+
+@dataclass
+class _FontTextLayer:
+    """What this font's codes mean, for one document.
+
+    ``meaning`` holds the text of every glyph code already drawn as itself; such a
+    glyph keeps that text for the rest of the document. ``aliases`` maps
+    ``(glyph, text)`` to an extra code that draws ``glyph`` but reads ``text``.
+    Fonts sharing a PDF font name share one layer.
+    """
+
+    meaning: dict[int, str] = field(default_factory=dict)
+    aliases: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def alias(self, font, glyph: int, text: str) -> int | None:
+        key = (glyph, text)
+        if key not in self.aliases:
+            code = _TOP_CODE - len(self.aliases)
+            if code <= font.glyph_count + len(font.missing) + _ALIAS_FLOOR_MARGIN:
+                return None
+            self.aliases[key] = code
+        return self.aliases[key]
+
+
+@dataclass
+class _Glyph:
+    """One glyph code of a drawn line, in content-stream order."""
+
+    font: object
+    code: int  # the code WeasyPrint wrote
+    text: str | None  # what it should read as; None: as WeasyPrint wrote it
+    simple: bool = True  # alone in its cluster, carrying all of the cluster's text
+
+
+@dataclass
+class _Word:
+    """A run of non-space clusters, and whether its text needs our help.
+
+    A word needs help (an ActualText span, and character spacing in place of
+    rightward jumps inside it) when one of its clusters is drawn with several
+    glyphs, when a glyph has no advance or is raised (a vowel sign or nukta
+    placed on its consonant), or when a cluster draws no glyph at all.
+    """
+
+    start: int  # byte offsets into the layout's UTF-8 text
+    end: int
+    first: int = -1  # indexes into the line's glyphs
+    last: int = -1
+    needs_help: bool = False
+
+
+def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+    start = len(stream.stream)
+    font_before = getattr(stream, "_current_font", None)
+    result = _originals["draw_first_line"](
+        stream, textbox, text_overflow, block_ellipsis, matrix)
+    try:
+        _fix_line(stream, textbox, start, font_before)
+    except _CannotFix as reason:
+        LOGGER.warning(
+            "Text layer left as WeasyPrint wrote it for %r: %s",
+            textbox.pango_layout.text[:40], reason)
+    return result
+
+
+class _CannotFix(Exception):
+    """The drawn line did not look as expected; leave it untouched."""
+
+
+def _fix_line(stream, textbox, start, font_before):
+    """Rewrite the content WeasyPrint just wrote for this line (stream[start:])."""
+    items = stream.stream[start:]
+    if not any(_tj_tokens(item) for item in items):
+        return  # WeasyPrint drew nothing (blank line, zero font size).
+    glyphs, words, utf8 = _read_line(stream, textbox)
+    events = _events(items, glyphs)
+
+    codes = _choose_codes(stream, glyphs)
+    helped = [word for word in words if word.needs_help and word.first >= 0]
+    if not helped and all(code == glyph.code for code, glyph in zip(codes, glyphs)):
+        return  # Plain text: leave WeasyPrint's bytes alone.
+    spans = {word.first: utf8[word.start:word.end].decode() for word in helped}
+    ends = {word.last for word in helped}
+    inside = {
+        index for word in helped for index in range(word.first, word.last + 1)}
+    font_size = font_before[1] if font_before else None
+    stream.stream[start:] = _rewrite(
+        events, glyphs, codes, spans, ends, inside, font_size)
+
+
+def _read_line(stream, textbox):
+    """List the line's glyph codes as WeasyPrint wrote them, and its words.
+
+    This walks Pango's glyph strings exactly as ``draw_first_line`` does, so the
+    n-th glyph here is the n-th code in the content stream.
+    """
+    from weasyprint.text.ffi import ffi, pango
+
+    layout = textbox.pango_layout
+    line, _ = layout.get_first_line()
+    utf8 = layout.text.encode()
+    glyphs: list[_Glyph] = []
+    words: list[_Word] = []
+    word: _Word | None = None
+    pending = ""  # text of clusters that drew no glyph, for the next glyph
+
+    run = line.runs[0] if line.runs != ffi.NULL else ffi.NULL
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        glyph_string = glyph_item.glyphs
+        count = glyph_string.num_glyphs
+        item_offset = glyph_item.item.offset
+        item_end = item_offset + glyph_item.item.length
+        font, _ = stream.add_font(glyph_item.item.analysis.font)
+        rtl = glyph_item.item.analysis.level % 2
+        clusters = [glyph_string.log_clusters[i] for i in range(count)]
+        infos = [glyph_string.glyphs[i] for i in range(count)]
+
+        # Right-to-left runs, out-of-order clusters and bitmap fonts keep
+        # WeasyPrint's own text; their codes are only counted.
+        untouched = (
+            rtl or font.bitmap or any(a > b for a, b in zip(clusters, clusters[1:])))
+
+        i = 0
+        while i < count:
+            j = i
+            while j < count and clusters[j] == clusters[i]:
+                j += 1
+            cluster_start = item_offset + clusters[i]
+            cluster_end = item_offset + clusters[j] if j < count else item_end
+            text = utf8[cluster_start:cluster_end].decode()
+            drawn = [info for info in infos[i:j] if info.glyph != pango.PANGO_GLYPH_EMPTY]
+            codes = [_written_code(font, info.glyph, pango) for info in drawn]
+            # A glyph with no advance (a vowel sign, a nukta) is drawn over the
+            # one before it, and raised glyphs are drawn apart: both confuse
+            # extractors that measure gaps. (Letter-spacing shifts every glyph
+            # sideways, which is harmless.)
+            placed = any(
+                info.geometry.width <= 0 or info.geometry.y_offset for info in drawn)
+            i = j
+
+            if untouched:
+                word, pending = None, ""
+                glyphs.extend(_Glyph(font, code, None, False) for code in codes)
+                continue
+            if not text or text.isspace():
+                word, pending = None, ""
+                simple = len(codes) == 1 and bool(text)
+                glyphs.extend(
+                    _Glyph(font, code, share, simple)
+                    for code, share in zip(codes, _shares(text, codes)))
+                continue
+
+            if word is None:
+                word = _Word(start=cluster_start, end=cluster_end)
+                words.append(word)
+            word.end = cluster_end
+
+            if not codes:
+                # A cluster that draws nothing (a joiner, a soft hyphen...).
+                if not _is_invisible(text):
+                    word.needs_help = True
+                    if word.last >= 0:
+                        glyphs[word.last].text += text
+                        glyphs[word.last].simple = False
+                    else:
+                        pending += text
+                continue
+
+            shares = _shares(text, codes)
+            shares[0] = pending + shares[0]
+            simple = len(codes) == 1 and not pending
+            pending = ""
+            if placed or not simple:
+                word.needs_help = True
+            for code, share in zip(codes, shares):
+                glyphs.append(_Glyph(font, code, share, simple))
+                if word.first < 0:
+                    word.first = len(glyphs) - 1
+                word.last = len(glyphs) - 1
+    return glyphs, words, utf8
+
+
+def _written_code(font, glyph_id, pango):
+    """The code WeasyPrint writes for a Pango glyph (see draw_first_line)."""
+    if glyph_id & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+        return font.get_unused_glyph_id(glyph_id - pango.PANGO_GLYPH_UNKNOWN_FLAG)
+    return glyph_id
+
+
+def _shares(text, codes):
+    """Split a cluster's text over its glyphs, in order, one character each and
+    the rest to the last glyph; concatenated they give back the text."""
+    count = len(codes)
+    if count <= 1:
+        return [text]
+    chars = list(text)
+    shares = chars[:count - 1] + ["".join(chars[count - 1:])]
+    return shares + [""] * (count - len(shares))
+
+
+def _is_invisible(text):
+    """Format characters (joiners, soft hyphen) that extraction may drop."""
+    return all(unicodedata.category(char) == "Cf" for char in text)
+
+
+def _font_layer(stream, font):
+    """This font's text layer, shared by fonts written under the same PDF name."""
+    layer = getattr(font, _FONT_STATE, None)
+    if layer is not None:
+        return layer
+    if font.bitmap or font.type != "ttf":
+        layer = False  # Only TrueType CIDFonts have a CIDToGIDMap for aliases.
+    else:
+        for other in getattr(stream, "_fonts", {}).values():
+            if other.hash == font.hash and getattr(other, _FONT_STATE, None):
+                layer = getattr(other, _FONT_STATE)
+                break
+        else:
+            layer = _FontTextLayer()
+    setattr(font, _FONT_STATE, layer)
+    return layer
+
+
+def _choose_codes(stream, glyphs):
+    """Pick, for every glyph, a code whose ToUnicode text is the glyph's share.
+
+    Updates the fonts' ToUnicode tables and alias lists. A glyph that is drawn
+    alone for its whole cluster fixes the meaning of its own code; any other use
+    that reads differently goes through an alias.
+    """
+    codes = []
+    for glyph in glyphs:
+        font, code, text = glyph.font, glyph.code, glyph.text
+        layer = _font_layer(stream, font)
+        if not layer:
+            codes.append(code)
+            continue
+        if text is None:
+            # Drawn with WeasyPrint's meaning: that is now this code's meaning.
+            layer.meaning.setdefault(code, font.to_unicode.get(code, ""))
+            codes.append(code)
+            continue
+        meaning = layer.meaning.get(code)
+        if meaning == text:
+            codes.append(code)
+        elif meaning is None and glyph.simple:
+            layer.meaning[code] = font.to_unicode[code] = text
+            codes.append(code)
+        else:
+            alias = layer.alias(font, code, text)
+            if alias is None:
+                # Out of codes: keep the glyph's own code (ActualText still holds).
+                codes.append(code)
+                continue
+            if meaning is None and text:
+                # Not drawn as itself yet; keep a sensible placeholder text.
+                font.to_unicode[code] = text
+            codes.append(alias)
+    return codes
+
+
+_TJ_TOKEN = re.compile(rb"<([0-9a-fA-F]*)>|([^<>]+)")
+
+
+def _tj_tokens(item):
+    """Split a ``[...] TJ`` item into hex strings and numbers; None if not TJ."""
+    if not isinstance(item, bytes) or not (
+            item.startswith(b"[") and item.endswith(b"] TJ")):
+        return None
+    body = item[1:-4]
+    tokens = []
+    position = 0
+    for match in _TJ_TOKEN.finditer(body):
+        if match.start() != position:
+            raise _CannotFix(f"unexpected TJ operand {item[:60]!r}")
+        position = match.end()
+        tokens.append(match.groups())
+    if position != len(body):
+        raise _CannotFix(f"unexpected TJ operand {item[:60]!r}")
+    return tokens
+
+
+# Events of a line's content: ("glyph", index), ("number", b"-12"),
+# ("string", b"<>"), ("end",) at the end of each TJ, ("operator", item).
+def _events(items, glyphs):
+    """Read the line's content into events, checking its codes are ``glyphs``."""
+    events = []
+    index = 0
+    for item in items:
+        tokens = _tj_tokens(item)
+        if tokens is None:
+            events.append(("operator", item))
+            continue
+        for hex_string, number in tokens:
+            if hex_string is None:
+                events.append(("number", number.strip()))
+            elif not hex_string:
+                events.append(("string", b"<>"))
+            position = 0
+            while hex_string and position < len(hex_string):
+                if index >= len(glyphs):
+                    raise _CannotFix("more glyph codes than Pango glyphs")
+                width = 2 if glyphs[index].font.bitmap else 4
+                code = int(hex_string[position:position + width], 16)
+                if code != glyphs[index].code:
+                    raise _CannotFix(
+                        f"glyph code {code:04x} where {glyphs[index].code:04x} "
+                        "was expected")
+                events.append(("glyph", index))
+                position += width
+                index += 1
+        events.append(("end",))
+    if index != len(glyphs):
+        raise _CannotFix("fewer glyph codes than Pango glyphs")
+    return events
+
+
+def _rewrite(events, glyphs, codes, spans, ends, inside, font_size):
+    """Write the line's content again with new codes and ActualText spans.
+
+    ``spans`` maps a glyph index to the text of the word it starts, ``ends``
+    holds the last glyph of each such word and ``inside`` every glyph of those
+    words but the last. A rightward jump after a glyph inside a word (the way a
+    shifted vowel sign moves back) becomes character spacing on that glyph, so
+    that extractors that measure gaps do not see a word break there.
+
+    A TJ array may be cut in two where a span begins or ends; the text position
+    carries over from one TJ to the next, so nothing moves on the page.
+    """
+    spacing, removed = _fold_rightward_jumps(events, inside, font_size)
+    output, operands, hex_run = [], [], []
+    current_spacing = 0
+
+    def flush():
+        if hex_run:
+            operands.append(b"<" + "".join(hex_run).encode() + b">")
+            hex_run.clear()
+        if operands:
+            output.append(b"[" + b" ".join(operands) + b"] TJ")
+            operands.clear()
+
+    def set_spacing(value):
+        nonlocal current_spacing
+        if value != current_spacing:
+            flush()
+            output.append(_number(value) + b" Tc")
+            current_spacing = value
+
+    for position, event in enumerate(events):
+        kind = event[0]
+        if kind == "operator":
+            flush()
+            output.append(event[1])
+        elif kind == "end":
+            flush()
+        elif kind in ("number", "string"):
+            if position in removed:
+                continue
+            if hex_run:
+                operands.append(b"<" + "".join(hex_run).encode() + b">")
+                hex_run.clear()
+            operands.append(event[1])
+        else:
+            index = event[1]
+            if index in spans:
+                flush()
+                output.append(
+                    b"/Span <</ActualText " + pydyf.String(spans[index]).data
+                    + b">> BDC")
+            set_spacing(spacing.get(index, 0))
+            width = 2 if glyphs[index].font.bitmap else 4
+            hex_run.append(f"{codes[index]:0{width}x}")
+            if index in ends:
+                # Poppler measures an ActualText span with the character
+                # spacing in force at its end: leave none.
+                set_spacing(0)
+                flush()
+                output.append(b"EMC")
+    set_spacing(0)
+    flush()
+    return output
+
+
+def _fold_rightward_jumps(events, inside, font_size):
+    """Find rightward jumps after glyphs inside words, to become spacing.
+
+    Returns the character spacing (Tc, in text space units) to draw each such
+    glyph with, and the positions of the TJ numbers it replaces. A TJ number n
+    moves the pen by -n/1000 of the font size; Tc moves it by Tc after the glyph.
+    """
+    spacing, removed = {}, set()
+    glyph, numbers, total = None, [], 0.0
+    for position, event in enumerate(events + [("glyph", None)]):
+        kind = event[0]
+        if kind == "glyph":
+            if glyph is not None and numbers and total < 0 and font_size:
+                spacing[glyph] = -total / 1000 * font_size
+                removed.update(numbers)
+            glyph = event[1] if event[1] in inside else None
+            numbers, total = [], 0.0
+        elif kind == "number" and glyph is not None:
+            numbers.append(position)
+            total += float(event[1])
+        elif kind == "operator":
+            item = event[1]
+            if isinstance(item, bytes) and item.endswith(b" Tf"):
+                font_size = float(item.split()[-2])
+                glyph = None
+            elif not (isinstance(item, bytes) and item.endswith(b" Ts")):
+                glyph = None  # Only a rise may stand between glyph and jump.
+    return spacing, removed
+
+
+def _number(value):
+    """A PDF number with enough digits to put glyphs where they were."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return (text if text not in ("", "-0") else "0").encode()
+
+
+# --------------------------------------------------------------------------
+# Part 2: alias codes in the font dictionary
+
+
+def _build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress,
+                                  reference, pdf_version):
+    layer = getattr(font, _FONT_STATE, None)
+    if not layer or not layer.aliases:
+        return _originals["build_vector_font"](
+            font_dictionary, pdf, font, widths, compress, reference, pdf_version)
+
+    aliases = sorted((code, glyph, text) for (glyph, text), code in layer.aliases.items())
+    missing = set(font.missing.values())
+    widths = dict(widths)
+    for code, glyph, _ in aliases:
+        widths[code] = widths.get(glyph, font.widths.get(glyph, 0))
+    _originals["build_vector_font"](
+        font_dictionary, pdf, font, widths, compress, reference, pdf_version)
+
+    # ToUnicode: what each alias reads as.
+    _insert_before_endcmap(
+        _resolve(pdf, font_dictionary["ToUnicode"]), "bfchar",
+        [f"<{code:04x}> <{text.encode('utf-16-be').hex()}>" for code, _, text in aliases])
+
+    # Encoding: WeasyPrint writes its own CMap when glyphs are missing; aliases
+    # are then listed there too, as themselves.
+    if font.missing:
+        _insert_before_endcmap(
+            _resolve(pdf, font_dictionary["Encoding"]), "cidchar",
+            [f"<{code:04x}> {code}" for code, _, _ in aliases])
+
+    # CIDToGIDMap: aliases draw their real glyph, every other CID itself.
+    subfont = _resolve(pdf, font_dictionary["DescendantFonts"][0])
+    gids = bytearray(2 * (aliases[-1][0] + 1))
+    for cid in range(min(font.glyph_count, aliases[0][0])):
+        gids[2 * cid:2 * cid + 2] = cid.to_bytes(2, "big")
+    for code, glyph, _ in aliases:
+        gid = 0 if glyph in missing else glyph
+        gids[2 * code:2 * code + 2] = gid.to_bytes(2, "big")
+    cid_to_gid = pydyf.Stream([bytes(gids)], compress=compress)
+    pdf.add_object(cid_to_gid)
+    subfont["CIDToGIDMap"] = cid_to_gid.reference
+
+
+def _resolve(pdf, reference):
+    """The pydyf object behind a ``b'12 0 R'`` reference."""
+    return pdf.objects[int(reference.split()[0])]
+
+
+def _insert_before_endcmap(cmap_stream, operator, entries):
+    """Add ``entries`` to a CMap stream, in blocks of 100 as CMaps require."""
+    lines = []
+    for first in range(0, len(entries), 100):
+        block = entries[first:first + 100]
+        lines.append(f"{len(block)} begin{operator}".encode())
+        lines.extend(entry.encode() for entry in block)
+        lines.append(f"end{operator}".encode())
+    position = cmap_stream.stream.index(b"endcmap")
+    cmap_stream.stream[position:position] = lines
+
+
+# --------------------------------------------------------------------------
+# Part 3: language of parts in the structure tree
+
+
+def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+
+    styled = box._box if isinstance(box, AbsolutePlaceholder) else box
+    lang = styled.style["lang"] if styled.style is not None else None
+    for element in _originals["build_box_tree"](
+            box, parent, pdf, page_number, nums, annotations, tags):
+        # Elements built for descendants were labelled by their own call.
+        if not hasattr(element, _ELEMENT_LANG):
+            setattr(element, _ELEMENT_LANG, lang)
+        yield element
+
+
+def _add_tags(pdf, document, pdf_version, page_streams):
+    _originals["add_tags"](pdf, document, pdf_version, page_streams)
+    document_lang = pdf.catalog.get("Lang")
+    document_lang = document_lang.string if isinstance(document_lang, pydyf.String) else ""
+    root = _resolve(pdf, pdf.catalog["StructTreeRoot"])
+    pending = [(_resolve(pdf, kid), document_lang or "") for kid in root["K"]]
+    while pending:
+        element, inherited = pending.pop()
+        lang = getattr(element, _ELEMENT_LANG, None) or inherited
+        if lang.casefold() != inherited.casefold():
+            element["Lang"] = pydyf.String(lang)
+        for kid in element.get("K", ()):
+            if isinstance(kid, bytes):
+                child = _resolve(pdf, kid)
+                if isinstance(child, dict) and child.get("Type") == "/StructElem":
+                    pending.append((child, lang))
