@@ -55,7 +55,8 @@ def _sentence_suggestion(reading: Reading, sentence: ScoredSentence) -> str:
     parts = []
     if any(r.startswith("too long") for r in sentence.reasons):
         parts.append("split it into shorter sentences")
-    plainer = [f"'{m.entry.alternatives[0]}' for '{m.text}'" for m in reading.words.find(sentence.text)]
+    plainer = [f"'{m.entry.alternatives[0]}' for '{m.text}'" for m in reading.words.find(sentence.text)
+               if not (m.entry.kind == "medical_terms" and _explained(m.text, sentence.text))]
     if plainer:
         parts.append("say " + ", ".join(dict.fromkeys(plainer)))
     elif any("long word" in r for r in sentence.reasons):
@@ -77,7 +78,7 @@ def plain_words(reading: Reading) -> Iterator[Flag]:
                         _display_section(reading, sentence.section))
 
 
-_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
 # Short forms readers know, or that are not terms at all.
 KNOWN_ACRONYMS = {"OK", "TV", "AM", "PM", "US", "USA", "UK", "ID", "PIN", "SMS", "PDF", "FAQ", "COVID"}
 
@@ -116,8 +117,8 @@ def medical_terms(reading: Reading) -> Iterator[Flag]:
     for key, found in uses.items():
         first_sentence, first_text, entry = found[0]
         explained_at = next((s for s, text, _ in found if _explained(text, s.text)), None)
-        if explained_at is first_sentence:
-            continue
+        if explained_at is not None and explained_at.block_index == first_sentence.block_index:
+            continue  # explained where it is first used, or later in the same paragraph
         other_lines = sorted({s.line for s, _, _ in found[1:]} - {first_sentence.line})
         also = f" (also on line{'s' if len(other_lines) > 1 else ''} {', '.join(map(str, other_lines))})" if other_lines else ""
         section = _display_section(reading, first_sentence.section)

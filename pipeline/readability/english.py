@@ -15,6 +15,7 @@ sentence counts, including those of one or two words, which textstat leaves out.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -110,6 +111,7 @@ def word_figures(word: str) -> WordFigures:
     key = word.lower()
     figures = _word_cache.get(key)
     if figures is None:
+        use_cmudict()
         from textstat.backend.counts import _count_syllables
         from textstat.backend.validations import is_difficult_word
 
@@ -131,7 +133,8 @@ class Counts:
     unfamiliar_words: int = 0  # not on the Dale-Chall list (Dale-Chall)
     letters: int = 0
     characters: int = 0  # without spaces, for reading time
-    long_word_list: list = field(default_factory=list)
+    long_word_list: list = field(default_factory=list)  # as written
+    hard_word_list: list = field(default_factory=list)  # as written
     unknown_words: list = field(default_factory=list)  # not in the CMU dictionary
 
     def __add__(self, other: "Counts") -> "Counts":
@@ -145,6 +148,7 @@ def count_sentence(sentence: str) -> Counts:
     from textstat.backend.selections import list_words
 
     counts = Counts(sentences=1, letters=count_letters(sentence), characters=count_chars(sentence, True))
+    written = None
     for word in list_words(sentence):
         figures = word_figures(word)
         counts.words += 1
@@ -153,12 +157,27 @@ def count_sentence(sentence: str) -> Counts:
             counts.unfamiliar_words += 1
         if figures.syllables >= LONG_WORD_SYLLABLES:
             counts.long_words += 1
-            counts.long_word_list.append(word)
+            if written is None:
+                written = _as_written(sentence)
+            counts.long_word_list.append(written.get(word, word))
             if not figures.easy:
                 counts.hard_words += 1
+                counts.hard_word_list.append(written.get(word, word))
         if not figures.known:
             counts.unknown_words.append(word)
     return counts
+
+
+_EDGE_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+def _as_written(sentence: str) -> dict[str, str]:
+    """textstat's form of each word (punctuation and hyphens removed) -> as written."""
+    found = {}
+    for token in sentence.split():
+        token = _EDGE_PUNCTUATION.sub("", token)
+        found.setdefault(re.sub(r"[^\w\s']", "", token), token)
+    return found
 
 
 def metrics(counts: Counts) -> dict:

@@ -32,6 +32,10 @@ DEFAULT_GRADE = 6
 # A sentence shorter than this is not called hard for its grade alone: one long word
 # in a three-word heading gives a high grade that says nothing about the sentence.
 MIN_WORDS_FOR_SENTENCE_GRADE = 4
+# Below this many words, an English sentence over its grade is called hard only if it
+# has a long word that is not on the Dale-Chall list of familiar words: "Take your
+# medicine every day." is grade 7.6 by its formula, but every word in it is familiar.
+MIN_WORDS_FOR_GRADE_ALONE = 8
 # An English sentence longer than this is called long.
 LONG_SENTENCE_WORDS = 15
 TOP_SECTION = ""
@@ -164,7 +168,8 @@ def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> Sco
         figures = english.metrics(counts)
         grade = figures["fk_grade"]
         limit = targets.get("fk_grade", DEFAULT_GRADE)
-        hard = counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and round(grade, 1) > limit
+        hard = (counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and round(grade, 1) > limit
+                and (counts.words >= MIN_WORDS_FOR_GRADE_ALONE or counts.hard_words > 0))
         reasons = _english_reasons(counts, figures) if hard else ()
         shown = {k: figures[k] for k in ("words", "fk_grade", "syllables_per_word", "long_words")}
     else:
@@ -182,8 +187,10 @@ def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
     if counts.words > LONG_SENTENCE_WORDS:
         reasons.append(f"too long: {counts.words} words (aim for {LONG_SENTENCE_WORDS} or fewer)")
     if counts.long_word_list:
-        words = ", ".join(dict.fromkeys(counts.long_word_list))
-        many = "too many long words" if counts.long_words > 1 else "a long word"
+        # Name the unfamiliar long words; familiar ones (family, remember) only if there are no others.
+        listed = counts.hard_word_list or counts.long_word_list
+        words = ", ".join(dict.fromkeys(listed))
+        many = "too many long words" if len(listed) > 1 else "a long word"
         reasons.append(f"{many}: {words}")
     if not reasons:
         per_word = f"{figures['syllables_per_word']:.1f} syllables a word"
