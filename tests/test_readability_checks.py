@@ -56,7 +56,7 @@ def test_hard_sentences_hardest_first_with_line_grade_and_reason(tmp_path):
     assert first.file == "source/handout.md"
     assert first.grade > 15
     assert first.message.startswith("too long: 16 words (aim for 15 or fewer); too many long words: Antidepressants")
-    assert first.suggestion.startswith("Split it into shorter sentences; say 'often' for 'frequently'")
+    assert first.suggestion.startswith("Split it into shorter sentences; say 'medicine for depression' for 'Antidepressants', 'often' for 'frequently'")
     assert first.section == "Taking your medicine"
 
 
