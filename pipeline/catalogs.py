@@ -252,10 +252,11 @@ def merge_catalog(template: polib.POFile, old: polib.POFile | None, locale: str,
 
     In order: an entry whose (msgctxt, msgid) is in the template keeps its
     translation, its comments and its state; an obsolete one comes back; a fuzzy
-    entry whose previous msgid is the template's text gives back the translation
-    made for that text; otherwise the closest old text with the same msgctxt lends
-    its translation, marked fuzzy with ``#| msgid`` showing it. Old entries left over
-    become obsolete (``#~``) when they hold a translation or a translator's comment.
+    entry whose previous msgid is the template's text lends the translation made for
+    that text (still fuzzy); otherwise the closest old text with the same msgctxt
+    lends its translation, marked fuzzy with ``#| msgid`` showing the text it was
+    made for. Old entries left over become obsolete (``#~``) when they hold a
+    translation or a translator's comment.
     """
     report = MergeReport()
     new = _merged_header(template, old, locale, language_name)
@@ -281,8 +282,10 @@ def merge_catalog(template: polib.POFile, old: polib.POFile | None, locale: str,
             else:
                 report.kept += 1
         elif key in by_previous:
+            # The text came back. Its old translation is in an entry marked fuzzy since;
+            # it may have been edited since, so it comes back fuzzy, for a quick check.
             source = by_previous[key]
-            entry = _carry(wanted, source, nplurals, fuzzy=False)
+            entry = _carry(wanted, source, nplurals, fuzzy=True)
             report.revived += 1
         else:
             source = _closest(wanted, candidates)
@@ -296,11 +299,15 @@ def merge_catalog(template: polib.POFile, old: polib.POFile | None, locale: str,
             used.add(id(source))
         new.append(entry)
 
+    # Old entries whose translation did not carry over are kept as obsolete.
+    carried = _translations(new)
     left_over = {}
     for entry in old_entries:
         key = entry_key(entry)
-        if id(entry) in used or key in template_keys or key in left_over:
+        if key in left_over:
             continue
+        if (id(entry) in used or key in template_keys) and _translations([entry]) <= carried:
+            continue  # it lives on in an active entry
         if not _has_translation(entry) and not entry.tcomment:
             if not entry.obsolete:
                 report.dropped.append(key)
@@ -387,10 +394,10 @@ def _is_format_flag(flag: str) -> bool:
     return flag.endswith("-format")
 
 
-def _carry(wanted, source, nplurals: int, fuzzy: bool | None = None):
-    """``wanted`` (a template entry) with the translation and translator's state of
-    ``source``. ``fuzzy``: None keeps the source's state, True marks it fuzzy with the
-    source's text as previous, False confirms it (its text is what was translated)."""
+def _carry(wanted, source, nplurals: int, fuzzy: bool = False):
+    """``wanted`` (a template entry) with the translation, translator's comment and
+    state of ``source``; with ``fuzzy``, marked fuzzy with ``#| msgid`` showing the
+    text the translation was made for."""
     entry = polib.POEntry(
         msgctxt=wanted.msgctxt,
         msgid=wanted.msgid,
@@ -402,32 +409,20 @@ def _carry(wanted, source, nplurals: int, fuzzy: bool | None = None):
     # Format flags describe the source text (the template's); the rest is the translator's.
     flags = {f for f in wanted.flags if _is_format_flag(f)} | {f for f in source.flags if not _is_format_flag(f)}
     if wanted.msgid_plural:
-        if source.msgstr_plural:
-            entry.msgstr_plural = dict(source.msgstr_plural)
-        else:
-            entry.msgstr_plural = {index: "" for index in range(nplurals)}
-            entry.msgstr_plural[0] = source.msgstr
+        entry.msgstr_plural = {index: "" for index in range(nplurals)}
+        entry.msgstr_plural.update(source.msgstr_plural or {0: source.msgstr})
     else:
-        entry.msgstr = source.msgstr if not source.msgstr_plural else source.msgstr_plural.get(0, "")
-    plural_changed = (wanted.msgid_plural or "") != (source.msgid_plural or "")
-    if fuzzy is True or (fuzzy is None and plural_changed and _has_translation(source)):
+        entry.msgstr = source.msgstr_plural.get(0, "") if source.msgstr_plural else source.msgstr
+    if (wanted.msgid_plural or "") != (source.msgid_plural or ""):
+        fuzzy = True  # singular became plural or the other way round
+    if "fuzzy" in source.flags and source.previous_msgid is not None:
+        previous = (source.previous_msgctxt, source.previous_msgid, source.previous_msgid_plural)
+    else:
+        previous = (source.msgctxt, source.msgid, source.msgid_plural or None)
+    if fuzzy:
         flags.add("fuzzy")
-        previous_fuzzy = "fuzzy" in source.flags and source.previous_msgid is not None
-        # Show the text the translation was made for.
-        if previous_fuzzy:
-            entry.previous_msgctxt = source.previous_msgctxt
-            entry.previous_msgid = source.previous_msgid
-            entry.previous_msgid_plural = source.previous_msgid_plural
-        else:
-            entry.previous_msgctxt = source.msgctxt
-            entry.previous_msgid = source.msgid
-            entry.previous_msgid_plural = source.msgid_plural or None
-    elif fuzzy is False:
-        flags.discard("fuzzy")
-    elif "fuzzy" in flags:
-        entry.previous_msgctxt = source.previous_msgctxt
-        entry.previous_msgid = source.previous_msgid
-        entry.previous_msgid_plural = source.previous_msgid_plural
+    if "fuzzy" in flags and _has_translation(entry) and (fuzzy or source.previous_msgid is not None):
+        entry.previous_msgctxt, entry.previous_msgid, entry.previous_msgid_plural = previous
     if not _has_translation(entry):
         flags.discard("fuzzy")  # nothing to review
     entry.flags = _ordered_flags(flags)

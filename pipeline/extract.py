@@ -87,8 +87,8 @@ def block_comments(block: Block) -> list[str]:
     if names:
         kept = ", ".join("{" + name + "}" for name in names)
         meaning = "; ".join(f"{{{name}}} is {VARIABLES[name]}" for name in names if name in VARIABLES)
-        verb = "them" if len(names) > 1 else "it"
-        comments.append(f"keep {kept} as written; the page fills in {verb} ({meaning})" if meaning
+        them = "them" if len(names) > 1 else "it"
+        comments.append(f"keep {kept} as written; the page fills {them} in ({meaning})" if meaning
                         else f"keep {kept} as written")
     return comments
 

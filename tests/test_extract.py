@@ -98,11 +98,15 @@ def test_clinic_variables_are_flagged_for_msgfmt_and_explained(project):
     assert "python-format" not in catalog.get("About 50% of people feel better after a course.").flags
 
 
-def test_extractor_follows_babels_protocol_for_streams():
-    text = (FIXTURE / "project" / "source" / "sample.md").read_bytes()
-    found = list(extract(extract_markdown, io.BytesIO(text), keywords=DEFAULT_KEYWORDS))
-    assert (34, "Call us", found[18][2], "button") == found[18]
+def test_extractor_follows_babels_protocol():
+    with open(FIXTURE / "project" / "source" / "sample.md", "rb") as handle:
+        found = list(extract(extract_markdown, handle, keywords=DEFAULT_KEYWORDS))
     assert found[0][:2] == (2, "Living with TMS")
+    assert (34, "Call us", found[18][2], "button") == found[18]
+    # A stream with no file behind it works too (images cannot be checked there).
+    text = b"---\ntitle: T\nsummary: S.\nreviewed: 2026-01-01\nsources:\n  - X\n---\n\nOne paragraph.\n"
+    found = list(extract(extract_markdown, io.BytesIO(text), keywords=DEFAULT_KEYWORDS))
+    assert [(line, msgid) for line, msgid, _, _ in found] == [(2, "T"), (3, "S."), (9, "One paragraph.")]
 
 
 def test_extract_command_writes_templates_msgfmt_accepts(project):
