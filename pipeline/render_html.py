@@ -5,6 +5,7 @@ The same page, with the print stylesheet, is what WeasyPrint turns into the PDF.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,10 +15,13 @@ import jinja2
 import nh3
 from babel.dates import format_date
 
-from pipeline import markup
+from pipeline import markup, security
+from pipeline.errors import InputError
 from pipeline.model import Article, Clinic, Config, Locale, localized
 from pipeline.translate import InterfaceText, Translation
 from pipeline.variables import clinic_values, expand
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,7 +42,8 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "th": {"scope"},
 }
-URL_SCHEMES = {"http", "https", "mailto", "tel"}
+URL_SCHEMES = set(security.LINK_SCHEMES)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
 
 
 @dataclass(frozen=True)
@@ -97,11 +102,20 @@ def localize_digits_in_html(html: str, locale: Locale) -> str:
 
 
 def sanitize(html: str, image_base: str = "") -> str:
-    """Keep only the allow-listed markup; rewrite image paths to where the assets are."""
+    """Keep only the allow-listed markup; rewrite image paths to where the assets are.
+
+    An image must be a file in source/images (``images/name``): any other address
+    (the network, ``file:``, ``data:``, a path out of the folder) is dropped, so
+    neither the web page nor the PDF loads anything from elsewhere.
+    """
 
     def attribute_filter(tag: str, attribute: str, value: str):
-        if tag == "img" and attribute == "src" and image_base and value.startswith("images/"):
+        if tag == "img" and attribute == "src":
+            if not security.is_local_image(value):
+                return None
             return image_base + value
+        if tag == "a" and attribute == "href" and not security.is_safe_link(value):
+            return None
         return value
 
     return nh3.clean(
@@ -114,9 +128,13 @@ def sanitize(html: str, image_base: str = "") -> str:
     )
 
 
-def render_body(article: Article, translation: Translation, values: dict) -> str:
+def render_body(article: Article, translation: Translation, values: dict, catalog: Path | None = None) -> str:
     """The article body as HTML: each block in the locale's words where a usable
-    translation exists, otherwise in the source language and marked with its ``lang``."""
+    translation exists, otherwise in the source language and marked with its ``lang``.
+
+    A translation too long or too marked up to read safely stops the page with an
+    error at its entry in ``catalog`` (the handout itself was checked on loading).
+    """
     blocks = iter(article.body_blocks)
 
     def visit(found: markup.FoundBlock):
@@ -124,6 +142,8 @@ def render_body(article: Article, translation: Translation, values: dict) -> str
         if block.text != found.text:  # the same reading twice must give the same blocks
             raise RuntimeError(f"{article.path}:{block.line}: block mismatch between extraction and rendering")
         text, language = translation.text(block)
+        if language == translation.locale and not translation.is_source:
+            _check_translation_limits(text, block, catalog)
         if language != translation.locale:
             found.element.set("lang", language)
             if found.kind == "image_alt":
@@ -132,6 +152,23 @@ def render_body(article: Article, translation: Translation, values: dict) -> str
 
     html, _toc = markup.render(article.body, visit)
     return html
+
+
+def _check_translation_limits(text: str, block, catalog: Path | None) -> None:
+    problems = security.markup_limits(text)
+    if not problems:
+        return
+    line = None
+    if catalog is not None:
+        from pipeline.catalogs import read_catalog
+
+        try:
+            message = read_catalog(catalog).get(block.text, context=block.context)
+            line = message.lineno if message is not None else None
+        except Exception:  # the line is a courtesy; the error stands without it
+            line = None
+    raise InputError(catalog, line, f"the translation of the {block.describe()} at source line {block.line} "
+                                    f"cannot be shown: {problems[0].message}", problems[0].hint)
 
 
 def render_page(
@@ -148,7 +185,10 @@ def render_page(
     """The full HTML page of one handout for one clinic and locale."""
     ui = InterfaceText(config, locale.code)
     values = clinic_values(clinic, locale.code)
-    body = sanitize(render_body(article, translation, values), image_base="" if for_print else asset_base)
+    from pipeline.catalogs import catalog_path
+
+    catalog = None if translation.is_source else catalog_path(config.locales_dir, locale.code, article.slug)
+    body = sanitize(render_body(article, translation, values, catalog), image_base="" if for_print else asset_base)
 
     def text_of(block):
         text, language = translation.text(block)
@@ -235,11 +275,28 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
 
 
 def copy_assets(source_dir: Path, output_dir: Path) -> dict[Path, bytes]:
-    """The files the web pages link to: stylesheet and images. Returns {path: bytes}."""
+    """The files the web pages link to: stylesheet and images. Returns {path: bytes}.
+
+    Only plain image files in source/images are published: not a link to a file
+    elsewhere, not an SVG that could run script or load something (the handout
+    that shows one is refused on loading with the reason).
+    """
     assets = {output_dir / "assets" / name: (STATIC_DIR / name).read_bytes() for name in ("handout.css", "phone.css")}
-    images = source_dir / "images"
+    images = source_dir / security.IMAGE_FOLDER
     if images.is_dir():
+        folder = images.resolve()
         for image in sorted(images.iterdir()):
-            if image.is_file() and image.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp"):
-                assets[output_dir / "assets" / "images" / image.name] = image.read_bytes()
+            if not (image.is_file() and image.suffix.lower() in IMAGE_SUFFIXES):
+                continue
+            if not security.is_local_image(f"{security.IMAGE_FOLDER}/{image.name}"):
+                continue
+            if not image.resolve().is_relative_to(folder):
+                log.warning("%s: not published: it links to a file outside %s/", image, images.name)
+                continue
+            data = image.read_bytes()
+            if image.suffix.lower() == ".svg" and security.svg_problems(data):
+                problem = security.svg_problems(data)[0]
+                log.warning("%s:%d: not published: %s", image, problem.line, problem.message)
+                continue
+            assets[output_dir / "assets" / "images" / image.name] = data
     return assets

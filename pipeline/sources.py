@@ -1,7 +1,10 @@
 """Read handouts: ``source/<slug>.md`` with a YAML front-matter block → ``Article``.
 
 Errors name the file and line: a missing title, a bad date, an image without alt
-text, a heading level the template already uses.
+text, a heading level the template already uses. Handouts are plain Markdown:
+raw HTML, links that run code, images from anywhere but ``source/images`` and
+blocks too long or too nested to read are refused here, where the editor can fix
+them (the renderer would strip them anyway; see ``pipeline.security``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 
 from pipeline.config import load_yaml_with_lines
 from pipeline.errors import InputError
+from pipeline import security
 from pipeline.markup import find_blocks
 from pipeline.model import Article, Block
 
@@ -50,6 +54,9 @@ def load_article(path: Path) -> Article:
     if not SLUG_PATTERN.match(slug):
         raise InputError(path, None, f"'{path.name}' is not a usable handout file name",
                          "use lowercase letters, digits and hyphens, e.g. what-is-tms.md")
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise InputError(path, None, f"'{path.name}' is a link to a file outside {path.parent.name}/",
+                         "copy the handout into the folder instead of linking to it")
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(path, 1, "the file is empty", "write a front-matter block and the handout text")
@@ -68,6 +75,7 @@ def load_article(path: Path) -> Article:
     body_lines = [""] * body_start + lines[body_start:]
     notes = _take_editor_comments(body_lines)
     _check_body(path, body_lines)
+    _check_limits(path, body_lines)
     body = "\n".join(body_lines)
 
     title = meta["title"]
@@ -76,7 +84,12 @@ def load_article(path: Path) -> Article:
         Block("title", title, meta_lines["title"]),
         Block("summary", summary, meta_lines["summary"]),
     ]
-    blocks.extend(_locate_blocks(path, body_lines, body_start, notes))
+    try:
+        blocks.extend(_locate_blocks(path, body_lines, body_start, notes))
+    except RecursionError:
+        raise InputError(path, None, "the Markdown is nested too deeply to read",
+                         "remove extra '*', '_', '[' or indentation") from None
+    _check_markup(path, body, meta_lines, title, summary)
     return Article(
         slug=slug,
         path=path,
@@ -98,7 +111,10 @@ def _front_matter(path: Path, lines: list[str]):
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
         raise InputError(path, 1, "the front-matter block is not closed", "add a line '---' after it") from None
-    meta = load_yaml_with_lines("\n".join(lines[1:end]), path, line_offset=1)
+    yaml_text = "\n".join(lines[1:end])
+    for problem in security.yaml_problems(yaml_text):
+        raise InputError(path, problem.line + 1, problem.message, problem.hint)
+    meta = load_yaml_with_lines(yaml_text, path, line_offset=1)
     if not isinstance(meta, dict):
         raise InputError(path, 2, "front matter must be 'key: value' lines",
                          "write title:, summary:, reviewed: and sources: lines")
@@ -167,6 +183,28 @@ def _check_body(path: Path, lines: list[str]) -> None:
         if IMAGE_WITHOUT_ALT.search(line):
             raise InputError(path, number, "image without alternative text",
                              "describe the image inside the brackets: ![what it shows](file.png)")
+
+
+def _check_limits(path: Path, lines: list[str]) -> None:
+    """Paragraphs too long, too marked up or too nested to read safely (checked
+    before Markdown reads them, so they can neither hang nor crash it)."""
+    for first, _last, text in security.source_chunks(lines):
+        for problem in security.markup_limits(text):
+            raise InputError(path, first + problem.line - 1, problem.message, problem.hint)
+
+
+def _check_markup(path: Path, body: str, meta_lines: dict, title: str, summary: str) -> None:
+    """Raw HTML, links that run code and images from elsewhere: refused with their line."""
+    for key, text in (("title", title), ("summary", summary)):
+        for problem in security.find_unsafe_markup(text, markdown=False):
+            raise InputError(path, meta_lines.get(key), f"the {key} has {problem.message}",
+                             f"the {key} is plain text: remove the markup")
+    problems = security.find_unsafe_markup(body, images_dir=path.parent / security.IMAGE_FOLDER)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more like it)" if len(problems) > 1 else ""
+        raise InputError(path, first.line, first.message.replace(" (removed from the page)", "") + more,
+                         first.hint)
 
 
 def _locate_blocks(path: Path, lines: list[str], body_start: int, notes: dict) -> list[Block]:
