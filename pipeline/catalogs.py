@@ -22,7 +22,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polib
@@ -242,8 +242,7 @@ class MergeReport:
     revived: int = 0  # translations brought back from obsolete entries or previous msgids
     fuzzy: int = 0  # changed blocks given the translation of their old text, marked fuzzy
     new: int = 0  # entries with no translation yet
-    obsoleted: int = 0  # entries whose block is gone, kept as #~
-    dropped: list = field(default_factory=list)  # untranslated entries whose block is gone
+    obsoleted: int = 0  # entries whose block is gone, kept as #~ (untranslated ones are dropped)
 
 
 def merge_catalog(template: polib.POFile, old: polib.POFile | None, locale: str,
@@ -309,9 +308,7 @@ def merge_catalog(template: polib.POFile, old: polib.POFile | None, locale: str,
         if (id(entry) in used or key in template_keys) and _translations([entry]) <= carried:
             continue  # it lives on in an active entry
         if not _has_translation(entry) and not entry.tcomment:
-            if not entry.obsolete:
-                report.dropped.append(key)
-            continue
+            continue  # nothing to keep
         if not entry.obsolete:
             report.obsoleted += 1
         left_over[key] = _as_obsolete(entry)
@@ -462,16 +459,14 @@ def _as_obsolete(entry):
     return kept
 
 
-def update_catalog(template_file: Path, catalog_file: Path, locale: str, language_name: str = "",
-                   create: bool = True) -> tuple[str, MergeReport | None]:
-    """Merge one template into one catalog file. Returns ("created" | "updated" |
-    "unchanged" | "missing", report); writes only when the content changes."""
+def update_catalog(template_file: Path, catalog_file: Path, locale: str,
+                   language_name: str = "") -> tuple[str, MergeReport]:
+    """Merge one template into one catalog file, creating it if need be. Returns
+    ("created" | "updated" | "unchanged", report); writes only when the content changes."""
     template = read_po_file(template_file)
     if template is None:
         raise InputError(template_file, None, "no template", "run `python -m pipeline extract` first")
     old = read_po_file(catalog_file)
-    if old is None and not create:
-        return "missing", None
     merged, report = merge_catalog(template, old, locale, language_name)
     if old is not None and _fingerprint(old) == _fingerprint(merged):
         return "unchanged", report
@@ -486,9 +481,14 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
+def without_link_targets(text: str) -> str:
+    """Inline Markdown without the addresses of its links and images: ``[a](b)`` → ``[a]``."""
+    return _LINK_TARGET.sub("]", text)
+
+
 def source_words(text: str) -> int:
     """Words a reader sees in a msgid: link targets and Markdown marks do not count."""
-    return len(_WORD.findall(_LINK_TARGET.sub("]", text)))
+    return len(_WORD.findall(without_link_targets(text)))
 
 
 def catalog_stats(catalog: Catalog | None, template_or_article) -> dict:
@@ -584,13 +584,18 @@ def _domains(config: Config) -> list[str]:
     return domains
 
 
-def _merge_locale(config: Config, locale: str, create: bool) -> list[tuple]:
+def _merge_locale(config: Config, locale: str, only_new: bool = False) -> list[tuple]:
+    """Merge every template into ``locale``'s catalogs (with ``only_new``, create the
+    missing ones and leave the others alone). Rows for the table."""
     language = config.locales.get(locale)
     name = language.english_name if language else _english_name(locale)
     rows = []
     for domain in _domains(config):
-        status, report = update_catalog(template_path(config.locales_dir, domain),
-                                        catalog_path(config.locales_dir, locale, domain), locale, name, create)
+        target = catalog_path(config.locales_dir, locale, domain)
+        if only_new and target.exists():
+            rows.append((locale, domain, "exists", None))
+            continue
+        status, report = update_catalog(template_path(config.locales_dir, domain), target, locale, name)
         rows.append((locale, domain, status, report))
     return rows
 
@@ -622,7 +627,7 @@ def run_update(config: Config, args) -> int:
     _check_templates(config)
     rows = []
     for locale in selected_locales(config, args):
-        rows += _merge_locale(config, locale, create=True)
+        rows += _merge_locale(config, locale)
     if not args.quiet:
         _print_merge_table("Catalogs updated", rows)
     return 0
@@ -639,16 +644,7 @@ def run_init_locale(config: Config, args) -> int:
         raise InputError(config.path, None, f"'{locale}' is the source language; it has no catalogs")
     _plural_forms(locale)
     _check_templates(config)
-    rows = []
-    for domain in _domains(config):
-        target = catalog_path(config.locales_dir, locale, domain)
-        if target.exists():
-            rows.append((locale, domain, "exists", None))
-            continue
-        language = config.locales.get(locale)
-        name = language.english_name if language else _english_name(locale)
-        status, report = update_catalog(template_path(config.locales_dir, domain), target, locale, name)
-        rows.append((locale, domain, status, report))
+    rows = _merge_locale(config, locale, only_new=True)
     if not args.quiet:
         _print_merge_table(f"Catalogs for {locale}", rows)
     if locale not in config.locales:

@@ -31,7 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, selected_locales
+from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, selected_locales, without_link_targets
 from pipeline.errors import InputError
 from pipeline.model import Config
 from pipeline.variables import VARIABLE, VARIABLES
@@ -289,18 +289,13 @@ def _language_of(token: str) -> str:
     return re.split(r"[-_]", token.lower(), maxsplit=1)[0]
 
 
-_LINK_TARGET = re.compile(r"(\]\()([^)]*)(\))")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def _without_targets(text: str) -> str:
-    return _LINK_TARGET.sub(r"\1\3", text)
 
 
 def numbers_in(text: str) -> Counter:
     """The numbers in a text, written in ASCII digits: "४–८" and "4-8" agree, and so
     do "1,00,000" and "100,000"."""
-    text = VARIABLE.sub(" ", _without_targets(text))
+    text = VARIABLE.sub(" ", without_link_targets(text))
     found = Counter()
     for match in _NUMBER.finditer(text):
         digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in match.group())
@@ -353,7 +348,7 @@ _TRAILING_MARKUP = "*_`]\"'”’»)"
 
 def _final_mark(text: str, marks: str) -> str:
     """The end mark a text finishes with ("" if none); "..." counts as "…"."""
-    text = _without_targets(text).rstrip().replace("...", "…")
+    text = without_link_targets(text).rstrip().replace("...", "…")
     text = text.rstrip(_TRAILING_MARKUP + " ")
     match = re.search(f"[{re.escape(marks)}]+$", text)
     return match.group() if match else ""
@@ -379,7 +374,7 @@ def identical_to_source(entry: Entry) -> Iterator[Problem]:
     not for words a reader of the locale needs in their language."""
     if entry.translation.strip() != entry.source.strip():
         return
-    rest = VARIABLE.sub(" ", _without_targets(entry.source))
+    rest = VARIABLE.sub(" ", without_link_targets(entry.source))
     for term in entry.glossary:
         if term.kept and not term.is_link:
             rest = term.pattern.sub(" ", rest)
@@ -396,7 +391,7 @@ def glossary_terms(entry: Entry) -> Iterator[Problem]:
     """Terms the glossary fixes for this language are used."""
     if not entry.glossary:
         return
-    source = _without_targets(entry.source)
+    source = without_link_targets(entry.source)
     translation = entry.translation.casefold()
     for term in entry.glossary:
         if term.is_link or not term.pattern.search(source):
