@@ -352,7 +352,8 @@ def _merged_header(template: polib.POFile, old: polib.POFile | None, locale: str
     if not new.metadata.get("Plural-Forms"):
         new.metadata["Plural-Forms"] = _plural_forms(locale)
     new.metadata.setdefault("MIME-Version", "1.0")
-    new.metadata["Content-Type"] = CONTENT_TYPE  # we write UTF-8, whatever the file was in
+    if "charset=utf-8" not in new.metadata.get("Content-Type", "").lower().replace(" ", ""):
+        new.metadata["Content-Type"] = CONTENT_TYPE  # we write UTF-8, whatever the file was in
     new.metadata.setdefault("Content-Transfer-Encoding", "8bit")
     # A fuzzy header makes `pybabel compile` skip the whole catalog.
     new.metadata_is_fuzzy = False

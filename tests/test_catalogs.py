@@ -305,6 +305,7 @@ def test_a_catalog_rewrapped_and_reordered_by_msgcat_is_read_without_churn_or_lo
     po = polib.pofile(str(path))
     po.metadata["X-Generator"] = "Poedit 3.4"
     po.metadata["PO-Revision-Date"] = "2026-03-02 10:15+0530"
+    po.metadata["Content-Type"] = "text/plain; charset=utf-8"
     write_atomic(path, po_bytes(po))
     subprocess.run(["msgcat", "--width=32", "--sort-output", "-o", str(path), str(path)], check=True)
     resaved = path.read_bytes()
