@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
+
+TEMPORARY_PREFIX = "."
+TEMPORARY_SUFFIX = ".tmp"
+# What write_atomic leaves behind if the process is killed between writing and
+# renaming: ".<name>.<8 random characters>.tmp" (tempfile.mkstemp's pattern).
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def _default_mode() -> int:
+    """The permissions a new file gets from the umask (mkstemp makes them 0600,
+    which a web server running as another user could not read)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_NEW_FILE_MODE = _default_mode()
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
@@ -12,9 +30,14 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     rename: a reader sees the old file or the new one, never a truncated one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = _NEW_FILE_MODE
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -25,3 +48,28 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def is_temporary(path: str | Path) -> bool:
+    """Whether ``path`` is a temporary file of ``write_atomic``."""
+    return bool(_TEMPORARY.match(Path(path).name))
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files a killed process left in ``folder`` and below;
+    return them. Call it only while no other process writes there (under the build
+    lock): a running writer's temporary file looks the same."""
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for directory, _subdirs, names in os.walk(folder):
+        for name in names:
+            if _TEMPORARY.match(name):
+                path = Path(directory) / name
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except FileNotFoundError:
+                    pass
+    return sorted(removed)
