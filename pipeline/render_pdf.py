@@ -23,6 +23,8 @@ PAPER = {"A4": "A4", "Letter": "letter"}
 COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari"}
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
 BLEED = "3mm"
+# The running footer sits in the bottom margin, which large print makes taller.
+BOTTOM_MARGIN_MM = {False: 24, True: 34}  # keyed by large_print
 
 _installed = False
 
@@ -60,7 +62,7 @@ def page_css(clinic: Clinic, locale: Locale, page_label: str, large_print: bool 
                     f"counter(pages, {style}) {_css_string(after)}")
     body_size = "18pt" if large_print else "14pt"
     footer_size = "18pt" if large_print else "9.5pt"
-    bottom_margin = "34mm" if large_print else "24mm"
+    bottom_margin = f"{BOTTOM_MARGIN_MM[large_print]}mm"
     # The footer speaks the page's language: Devanagari fonts first for Marathi.
     fonts = ('"Noto Sans Devanagari", "Noto Sans", sans-serif' if locale.script == "Deva"
              else '"Noto Sans", "Noto Sans Devanagari", sans-serif')
