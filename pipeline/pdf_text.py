@@ -41,7 +41,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 import pydyf
@@ -172,10 +172,17 @@ class _CannotFix(Exception):
 def _fix_line(stream, textbox, start, font_before):
     """Rewrite the content WeasyPrint just wrote for this line (stream[start:])."""
     items = stream.stream[start:]
-    if not any(_tj_tokens(item) for item in items):
+    if not any(isinstance(item, bytes) and item.endswith(b"] TJ") for item in items):
         return  # WeasyPrint drew nothing (blank line, zero font size).
     glyphs, words, utf8 = _read_line(stream, textbox)
-    events = _events(items, glyphs)
+    try:
+        events = _events(items, glyphs)
+    except _CannotFix:
+        # These codes stay as WeasyPrint wrote them: so must their meanings.
+        for glyph in glyphs:
+            glyph.text = None
+        _choose_codes(stream, glyphs)
+        raise
 
     codes = _choose_codes(stream, glyphs)
     helped = [word for word in words if word.needs_help and word.first >= 0]
@@ -260,7 +267,8 @@ def _read_line(stream, textbox):
             word.end = cluster_end
 
             if not codes:
-                # A cluster that draws nothing (a joiner, a soft hyphen...).
+                # A cluster that draws nothing (a joiner, a soft hyphen): its
+                # text goes with the glyph before it (or after it).
                 if not _is_invisible(text):
                     word.needs_help = True
                     if word.last >= 0:
@@ -303,8 +311,8 @@ def _shares(text, codes):
 
 
 def _is_invisible(text):
-    """Format characters (joiners, soft hyphen) that extraction may drop."""
-    return all(unicodedata.category(char) == "Cf" for char in text)
+    """Soft hyphens: hints for line breaking, not text to read back."""
+    return not text.strip("\u00ad")
 
 
 def _font_layer(stream, font):
@@ -364,24 +372,16 @@ def _choose_codes(stream, glyphs):
 
 
 _TJ_TOKEN = re.compile(rb"<([0-9a-fA-F]*)>|([^<>]+)")
+_TJ_OPERAND = re.compile(rb"\[(?:<[0-9a-fA-F]*>|[^<>\]]+)*\] TJ")
 
 
 def _tj_tokens(item):
     """Split a ``[...] TJ`` item into hex strings and numbers; None if not TJ."""
-    if not isinstance(item, bytes) or not (
-            item.startswith(b"[") and item.endswith(b"] TJ")):
+    if not isinstance(item, bytes) or not item.endswith(b"] TJ"):
         return None
-    body = item[1:-4]
-    tokens = []
-    position = 0
-    for match in _TJ_TOKEN.finditer(body):
-        if match.start() != position:
-            raise _CannotFix(f"unexpected TJ operand {item[:60]!r}")
-        position = match.end()
-        tokens.append(match.groups())
-    if position != len(body):
+    if not _TJ_OPERAND.fullmatch(item):
         raise _CannotFix(f"unexpected TJ operand {item[:60]!r}")
-    return tokens
+    return _TJ_TOKEN.findall(item, 1, len(item) - 4)
 
 
 # Events of a line's content: ("glyph", index), ("number", b"-12"),
@@ -396,9 +396,11 @@ def _events(items, glyphs):
             events.append(("operator", item))
             continue
         for hex_string, number in tokens:
-            if hex_string is None:
-                events.append(("number", number.strip()))
-            elif not hex_string:
+            if number:
+                if number.strip():
+                    events.append(("number", number.strip()))
+                continue
+            if not hex_string:
                 events.append(("string", b"<>"))
             position = 0
             while hex_string and position < len(hex_string):
@@ -424,14 +426,13 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size):
 
     ``spans`` maps a glyph index to the text of the word it starts, ``ends``
     holds the last glyph of each such word and ``inside`` every glyph of those
-    words but the last. A rightward jump after a glyph inside a word (the way a
-    shifted vowel sign moves back) becomes character spacing on that glyph, so
-    that extractors that measure gaps do not see a word break there.
+    words. The jumps after glyphs inside those words are rewritten as explained
+    in ``_fold_rightward_jumps``.
 
     A TJ array may be cut in two where a span begins or ends; the text position
     carries over from one TJ to the next, so nothing moves on the page.
     """
-    spacing, removed = _fold_rightward_jumps(events, inside, font_size)
+    spacing, removed = _fold_rightward_jumps(events, glyphs, inside, font_size)
     output, operands, hex_run = [], [], []
     current_spacing = 0
 
@@ -485,39 +486,49 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size):
     return output
 
 
-def _fold_rightward_jumps(events, inside, font_size):
-    """Find rightward jumps after glyphs inside words, to become spacing.
+def _fold_rightward_jumps(events, glyphs, inside, font_size):
+    """Turn the jump back after each vowel sign inside a helped word into spacing.
 
-    Returns the character spacing (Tc, in text space units) to draw each such
-    glyph with, and the positions of the TJ numbers it replaces. A TJ number n
-    moves the pen by -n/1000 of the font size; Tc moves it by Tc after the glyph.
+    WeasyPrint draws a mark shifted left by a TJ number before it and brings the
+    pen back with a negative TJ number right after it. pypdf reads a negative
+    number that large as a word gap. On a glyph without advance, character
+    spacing (Tc) of the same length moves the pen identically: renderers add
+    Tc to the glyph's zero advance instead of adding the jump after it.
+
+    Returns the spacing per glyph index (in text space units: a TJ number n
+    moves the pen by -n/1000 of the font size) and the TJ number positions it
+    replaces.
     """
     spacing, removed = {}, set()
-    glyph, numbers, total = None, [], 0.0
-    for position, event in enumerate(events + [("glyph", None)]):
+    glyph = None
+    for position, event in enumerate(events):
         kind = event[0]
         if kind == "glyph":
-            if glyph is not None and numbers and total < 0 and font_size:
-                spacing[glyph] = -total / 1000 * font_size
-                removed.update(numbers)
-            glyph = event[1] if event[1] in inside else None
-            numbers, total = [], 0.0
+            index = event[1]
+            glyph = glyphs[index]
+            zero_advance = glyph.font.widths.get(glyph.code) == 0
+            glyph = index if index in inside and zero_advance and font_size else None
         elif kind == "number" and glyph is not None:
-            numbers.append(position)
-            total += float(event[1])
-        elif kind == "operator":
-            item = event[1]
-            if isinstance(item, bytes) and item.endswith(b" Tf"):
-                font_size = float(item.split()[-2])
-                glyph = None
-            elif not (isinstance(item, bytes) and item.endswith(b" Ts")):
-                glyph = None  # Only a rise may stand between glyph and jump.
+            jump = float(event[1])
+            if jump < 0:
+                spacing[glyph] = -jump * 0.001 * font_size
+                removed.add(position)
+            glyph = None
+        elif kind == "operator" and isinstance(event[1], bytes) and (
+                event[1].endswith(b" Tf")):
+            font_size = float(event[1].split()[-2])
+            glyph = None
+        else:
+            glyph = None
     return spacing, removed
 
 
 def _number(value):
-    """A PDF number with enough digits to put glyphs where they were."""
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    """A PDF number (no exponent) with every digit of ``value``: renderers snap
+    glyphs to sub-pixel steps, and a rounded position could cross one."""
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return (text if text not in ("", "-0") else "0").encode()
 
 
@@ -534,11 +545,17 @@ def _build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress,
 
     aliases = sorted((code, glyph, text) for (glyph, text), code in layer.aliases.items())
     missing = set(font.missing.values())
-    widths = dict(widths)
-    for code, glyph, _ in aliases:
-        widths[code] = widths.get(glyph, font.widths.get(glyph, 0))
-    _originals["build_vector_font"](
-        font_dictionary, pdf, font, widths, compress, reference, pdf_version)
+    alias_widths = {
+        code: widths.get(glyph, font.widths.get(glyph, 0)) for code, glyph, _ in aliases}
+    # font.widths also lists the CIDs in use for PDF/A-1's CIDSet.
+    font_widths = font.widths
+    font.widths = {**font_widths, **alias_widths}
+    try:
+        _originals["build_vector_font"](
+            font_dictionary, pdf, font, {**widths, **alias_widths}, compress,
+            reference, pdf_version)
+    finally:
+        font.widths = font_widths
 
     # ToUnicode: what each alias reads as.
     _insert_before_endcmap(
