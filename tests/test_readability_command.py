@@ -86,7 +86,8 @@ def test_translation_measured_and_compared_with_its_source(project, capsys):
     assert comparison["source_sentences"] == 19 and comparison["sentences"] == 17
     assert report["notes"] == ["measured the 9 of 12 blocks that are translated"]
     flag = next(f for f in report["flags"] if f["kind"] == "harder_than_source")
-    assert flag["message"].startswith("the English says this in 4 sentences (longest 9 words)")
+    assert flag["message"] == ("the English says this in 4 sentences of at most 9 words (29 in all); "
+                               "the translation uses 1 of up to 32 (32 in all)")
     assert flag["suggestion"] == "Split it as the English does"
     po_lines = (project / report["file"]).read_text(encoding="utf-8").splitlines()
     assert po_lines[flag["line"] - 1].startswith("msgid")

@@ -97,10 +97,18 @@ class Counts:
     conjuncts: int = 0
     long_word_list: list = field(default_factory=list)
 
+    def add(self, other: "Counts") -> "Counts":
+        """Add ``other`` into these counts (in place) and return them."""
+        self.sentences += other.sentences
+        self.words += other.words
+        self.aksharas += other.aksharas
+        self.long_words += other.long_words
+        self.conjuncts += other.conjuncts
+        self.long_word_list.extend(other.long_word_list)
+        return self
+
     def __add__(self, other: "Counts") -> "Counts":
-        return Counts(self.sentences + other.sentences, self.words + other.words,
-                      self.aksharas + other.aksharas, self.long_words + other.long_words,
-                      self.conjuncts + other.conjuncts, self.long_word_list + other.long_word_list)
+        return Counts().add(self).add(other)
 
 
 _word_cache: dict[str, tuple[int, int]] = {}

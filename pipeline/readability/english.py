@@ -137,8 +137,23 @@ class Counts:
     hard_word_list: list = field(default_factory=list)  # as written
     unknown_words: list = field(default_factory=list)  # not in the CMU dictionary
 
+    def add(self, other: "Counts") -> "Counts":
+        """Add ``other`` into these counts (in place) and return them."""
+        self.sentences += other.sentences
+        self.words += other.words
+        self.syllables += other.syllables
+        self.long_words += other.long_words
+        self.hard_words += other.hard_words
+        self.unfamiliar_words += other.unfamiliar_words
+        self.letters += other.letters
+        self.characters += other.characters
+        self.long_word_list.extend(other.long_word_list)
+        self.hard_word_list.extend(other.hard_word_list)
+        self.unknown_words.extend(other.unknown_words)
+        return self
+
     def __add__(self, other: "Counts") -> "Counts":
-        return Counts(*(getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__))
+        return Counts().add(self).add(other)
 
 
 def count_sentence(sentence: str) -> Counts:

@@ -7,6 +7,7 @@ compare them with the targets, then run the checks that say what to change.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.errors import InputError
@@ -38,6 +39,11 @@ MIN_WORDS_FOR_SENTENCE_GRADE = 4
 MIN_WORDS_FOR_GRADE_ALONE = 8
 # An English sentence longer than this is called long.
 LONG_SENTENCE_WORDS = 15
+# A Devanagari sentence is called long when it has this many times the words-per-sentence
+# limit (12 words a sentence on average: a sentence of more than 15 is long).
+LONG_SENTENCE_FACTOR = 1.25
+# A Devanagari word this long counts on its own towards a hard sentence, and is flagged.
+VERY_LONG_WORD_AKSHARAS = 7
 TOP_SECTION = ""
 
 
@@ -105,7 +111,7 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
     measure = measure_name(config, locale)
     if measure is None:
         return Skipped(article.slug, source_path, locale, f"no readability measure for '{locale}' yet")
-    from pipeline.catalogs import catalog_path, read_catalog
+    from pipeline.catalogs import catalog_path
 
     catalog_file = catalog_path(config.locales_dir, locale, article.slug)
     shown = display_path(catalog_file, config.root)
@@ -117,17 +123,14 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
         return Skipped(article.slug, source_path, locale, f"translations cannot be read ({err})")
     try:
         blocks = localized_blocks(config, article, locale)
-        catalog = read_catalog(catalog_file, locale)
     except InputError as err:
         return Skipped(article.slug, source_path, locale, err.format().splitlines()[0])
     pairs = _pair_with_source(blocks, article.blocks)
     if not pairs:
         return Skipped(article.slug, source_path, locale, f"nothing translated yet in {shown}")
-    entry_lines = {}
-    for translated, original in pairs:
-        message = catalog.get(original.text, context=original.context) if catalog is not None else None
-        if message is not None and message.lineno:
-            entry_lines[translated] = message.lineno
+    entry_lines = catalog_entry_lines(catalog_file)
+    entry_lines = {translated: entry_lines[original.key] for translated, original in pairs
+                   if original.key in entry_lines}
     source_block = dict(pairs)
     script = "Deva" if measure == "devanagari" else "Latn"
     sentences = prose.sentences_of([t for t, _ in pairs], script, block_lines=entry_lines,
@@ -139,6 +142,49 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
                       digits=found.digits if found else "latin", source=source, source_block=source_block)
     reading.sentences = [score_sentence(s, measure, targets) for s in sentences]
     return reading
+
+
+_PO_KEYWORD = re.compile(r'^(msgctxt|msgid)\s+"(.*)"\s*$')
+_PO_CONTINUATION = re.compile(r'^"(.*)"\s*$')
+_PO_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def catalog_entry_lines(path: Path) -> dict[tuple[str | None, str], int]:
+    """The line of each entry's msgid in a .po file, by (msgctxt, msgid).
+
+    Only positions are read here; the translations themselves come from
+    ``pipeline.translate``. (Reading the catalog a second time with Babel would
+    double the time it takes to check translations.)
+    """
+    lines: dict[tuple[str | None, str], int] = {}
+    context = None
+    keyword, parts, start = None, [], 0
+
+    def finish():
+        nonlocal context
+        text = re.sub(r"\\(.)", lambda m: _PO_ESCAPES.get(m.group(1), m.group(1)), "".join(parts))
+        if keyword == "msgctxt":
+            context = text
+        elif keyword == "msgid":
+            lines.setdefault((context, text), start)
+            context = None
+
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        found = _PO_KEYWORD.match(line)
+        if found:
+            if keyword:
+                finish()
+            keyword, parts, start = found.group(1), [found.group(2)], number
+            continue
+        more = _PO_CONTINUATION.match(line) if keyword else None
+        if more:
+            parts.append(more.group(1))
+        elif keyword:
+            finish()
+            keyword = None
+    if keyword:
+        finish()
+    return lines
 
 
 def _word_language(locale: str, measure: str) -> str:
@@ -179,7 +225,7 @@ def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> Sco
         hard = grade > 1.0
         shown = {k: figures[k] for k in ("words", "aksharas_per_word", "long_word_share", "long_words")}
     return ScoredSentence(sentence.text, sentence.line, sentence.block, sentence.index, sentence.section,
-                          counts, shown, grade, hard, tuple(reasons))
+                          counts, shown, grade, hard, tuple(reasons), sentence.shown or sentence.text)
 
 
 def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
@@ -200,32 +246,43 @@ def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
 
 
 def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
-    """How far a sentence goes over the Devanagari limits (1.0 = at a limit), and why."""
+    """How far a sentence goes over the Devanagari limits (above 1.0: hard), and why.
+
+    A sentence is hard when it is a quarter longer than the words-per-sentence limit
+    (a limit on the average: a sentence just over it hardly moves the average), or
+    when its words are long: more aksharas a word (or a larger share of long words)
+    than the limits, with at least two long words or one very long word in it. (One
+    long word in a short sentence is common Marathi: औषधासोबत, "with the medicine".)
+    """
     ratios, reasons = [0.0], []
     limit = targets.get("words_per_sentence")
     if limit:
-        ratios.append(counts.words / limit)
-        if counts.words > limit:
-            reasons.append(f"too long: {counts.words} words (limit {limit:g})")
-    if counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE:
-        long_words = ", ".join(dict.fromkeys(counts.long_word_list))
+        longest = limit * LONG_SENTENCE_FACTOR
+        ratios.append(counts.words / longest)
+        if counts.words > longest:
+            reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+    very_long = [w for w in counts.long_word_list if devanagari.akshara_count(w) >= VERY_LONG_WORD_AKSHARAS]
+    if counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and (counts.long_words >= 2 or very_long):
+        word_reasons, word_ratios = [], []
         limit = targets.get("aksharas_per_word")
         per_word = figures["aksharas_per_word"]
-        word_reason = None
         if limit:
-            ratios.append(per_word / limit)
+            word_ratios.append(per_word / limit)
             if round(per_word, 1) > limit:
-                word_reason = f"long words: {per_word:.1f} aksharas a word (limit {limit:g})"
+                word_reasons.append(f"{per_word:.1f} aksharas a word (limit {limit:g})")
         limit = targets.get("long_word_share")
         if limit and counts.long_words >= 2:
-            ratios.append(figures["long_word_share"] / limit)
+            word_ratios.append(figures["long_word_share"] / limit)
             if round(figures["long_word_share"], 2) > limit:
-                word_reason = (word_reason or "too many long words") + f"; {counts.long_words} of {counts.words} words have {devanagari.LONG_WORD_AKSHARAS}+ aksharas"
-        if word_reason:
-            reasons.append(word_reason + (f": {long_words}" if long_words else ""))
+                word_reasons.append(f"{counts.long_words} of {counts.words} words have "
+                                    f"{devanagari.LONG_WORD_AKSHARAS}+ aksharas")
+        if word_reasons:
+            ratios.extend(word_ratios)
+            long_words = ", ".join(dict.fromkeys(counts.long_word_list))
+            reasons.append("long words: " + "; ".join(word_reasons) + f": {long_words}")
     load = max(ratios)
     if load > 1.0 and not reasons:
-        load = 1.0  # over only before rounding
+        load = 1.0  # over only before rounding, or for too few words to tell
     return load, reasons
 
 
@@ -233,7 +290,7 @@ def totals(sentences: list[ScoredSentence], measure: str):
     module = english if measure == "english" else devanagari
     total = module.Counts()
     for sentence in sentences:
-        total = total + sentence.counts
+        total.add(sentence.counts)
     return total
 
 

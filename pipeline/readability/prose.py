@@ -17,14 +17,15 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
 from pipeline.model import Block
-from pipeline.variables import SAMPLE_VALUES, expand
+from pipeline.variables import SAMPLE_VALUES, VARIABLE
 
 # Stand-ins for clinic variables in Devanagari text, so a Marathi sentence is not
-# measured with English words in it.
+# measured with English words in it: short, neutral words (a long stand-in would
+# count as a long word the translator did not write).
 SAMPLE_VALUES_DEVANAGARI = {
     "clinic_name": "क्लिनिक",
     "clinic_phone": "नंबर",
-    "crisis_line": "हेल्पलाइन",
+    "crisis_line": "मदत",
     "crisis_number": "नंबर",
     "emergency_number": "नंबर",
 }
@@ -74,13 +75,14 @@ class _InlineReader(threading.local):
 
 
 _reader: _InlineReader | None = None
+# A clinic variable while the text is read: one word, no punctuation, never in prose.
+_MARKED_VARIABLE = re.compile("\ue000([a-z_]+)\ue001")
 
 
-def plain_text(markdown_text: str, script: str = "Latn") -> str:
-    """The words a reader sees in a block of inline Markdown, on one line."""
+def _marked_text(markdown_text: str) -> str:
+    """The visible text of inline Markdown, with each {variable} as a marker."""
     global _reader
-    values = SAMPLE_VALUES if script != "Deva" else {**SAMPLE_VALUES, **SAMPLE_VALUES_DEVANAGARI}
-    text = expand(markdown_text, values)
+    text = VARIABLE.sub(lambda m: f"\ue000{m.group(1)}\ue001", markdown_text)
     if _MARKUP_CHARACTERS.search(text):
         if _reader is None:
             _reader = _InlineReader()
@@ -88,6 +90,23 @@ def plain_text(markdown_text: str, script: str = "Latn") -> str:
     text = _WEB_ADDRESS.sub("link", text)
     text = _TYPOGRAPHIC_APOSTROPHE.sub("'", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _filled(marked: str, script: str) -> str:
+    """Markers replaced by neutral stand-ins, for measuring."""
+    values = SAMPLE_VALUES_DEVANAGARI if script == "Deva" else SAMPLE_VALUES
+    return _MARKED_VARIABLE.sub(lambda m: values.get(m.group(1)) or SAMPLE_VALUES.get(m.group(1), m.group(1)), marked)
+
+
+def _shown(marked: str) -> str:
+    """Markers written back as {variable}, for showing a sentence to an editor."""
+    return _MARKED_VARIABLE.sub(lambda m: "{" + m.group(1) + "}", marked)
+
+
+def plain_text(markdown_text: str, script: str = "Latn") -> str:
+    """The words a reader sees in a block of inline Markdown, on one line, with clinic
+    variables filled with neutral stand-ins."""
+    return _filled(_marked_text(markdown_text), script)
 
 
 # --- sentences -------------------------------------------------------------------------
@@ -133,11 +152,12 @@ def split_sentences(text: str) -> list[str]:
 class Sentence:
     """One sentence as a reader meets it, with where to find it."""
 
-    text: str  # plain text
+    text: str  # plain text as measured (clinic variables filled with stand-ins)
     line: int  # line in the file named by the report (source or catalog)
     block: Block  # the block it comes from (its ``line`` is the source line)
     index: int  # position of its block among the measured blocks
     section: str  # heading text of the section it is in ("" before the first heading)
+    shown: str = ""  # as shown to an editor: clinic variables written as {name}
 
 
 def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = None,
@@ -155,10 +175,11 @@ def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = 
     blocks = [b for b in blocks if b.kind in MEASURED_KINDS]
     result = []
     for index, block in enumerate(blocks):
-        text = plain_text(block.text, script)
-        if not text:
+        marked = _marked_text(block.text)
+        if not marked:
             continue
-        pieces = split(text)
+        marked_pieces = split(marked)
+        pieces = [_filled(piece, script) for piece in marked_pieces]
         if block_lines is not None:
             lines = [block_lines.get(block, block.line)] * len(pieces)
         elif source_lines is not None and len(pieces) > 1:
@@ -167,8 +188,8 @@ def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = 
         else:
             lines = [block.line] * len(pieces)
         section = section_of(block) if section_of else (block.text if block.kind == "heading" else block.section)
-        for piece, line in zip(pieces, lines):
-            result.append(Sentence(piece, line, block, index, section))
+        for piece, marked_piece, line in zip(pieces, marked_pieces, lines):
+            result.append(Sentence(piece, line, block, index, section, _shown(marked_piece)))
     return result
 
 

@@ -137,9 +137,6 @@ def report_json(report: Report) -> dict:
                    for m in report.misses],
         "sections": [{"title": s.title, "line": s.line, "metrics": _rounded(s.metrics), "passed": s.passed}
                      for s in report.sections],
-        "hardest_sentences": [{"file": report.file, "line": s.line, "text": s.text, "grade": round(s.grade, 2),
-                               "reasons": list(s.reasons), "section": s.section}
-                              for s in report.hardest],
         "flags": [flag_json(f) for f in report.flags],
         "comparison": _rounded(report.comparison),
         "notes": list(report.notes),
@@ -409,7 +406,7 @@ def _sentence_chart(report: Report) -> str:
         h = plot_h * min(value, top) / top
         short = sentence.block.kind in ("title", "heading", "list_item", "table_cell", "table_header") and not sentence.hard
         colour = "#c8323c" if sentence.hard else ("#b7bec6" if short or sentence.counts.words < 4 else "#3a8a4f")
-        label = f"{report.file}:{sentence.line} — {format_value('fk_grade', value) if report.measure == 'english' else int(value)}: {sentence.text}"
+        label = f"{report.file}:{sentence.line} — {format_value('fk_grade', value) if report.measure == 'english' else int(value)}: {sentence.shown}"
         parts.append(f'<rect x="{x:.1f}" y="{pad + plot_h - h:.1f}" width="{bar_w:.1f}" height="{max(h, 1):.1f}" '
                      f'fill="{colour}"><title>{escape(label)}</title></rect>')
     y_limit = pad + plot_h - plot_h * limit / top

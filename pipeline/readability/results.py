@@ -40,6 +40,7 @@ class ScoredSentence:
     grade: float  # English: Flesch-Kincaid grade; Devanagari: how far over its limits (1.0 = at a limit)
     hard: bool
     reasons: tuple[str, ...] = ()
+    shown: str = ""  # as shown to an editor, with clinic variables as {name}
 
 
 @dataclass(frozen=True)

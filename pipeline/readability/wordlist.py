@@ -35,39 +35,71 @@ class Match:
     text: str  # as written in the sentence
 
 
+_TOKEN = re.compile(r"[\w\u0900-\u097F\u200c\u200d'’]+(?:-[\w\u0900-\u097F\u200c\u200d'’]+)*")
+_CACHE_SIZE = 200_000
+
+
 class WordList:
-    """All entries for one language, matched in one pass with one regular expression."""
+    """All entries for one language, found word by word (phrases too)."""
 
     def __init__(self, language: str, entries: dict[str, Entry]):
         self.language = language
         self.entries = entries
-        self._lookup: dict[str, Entry] = {}
-        self._longest_first = sorted(entries.items(), key=lambda item: len(item[0]), reverse=True)
-        patterns = []
-        # Longer entries first, so "adverse event" wins over "adverse".
-        for word in sorted(entries, key=len, reverse=True):
-            entry = entries[word]
+        # An English entry matches its forms exactly; a Devanagari entry's last word
+        # matches as the start of a word (case endings attach to it).
+        self._prefix_match = language != "en"
+        self._by_first_word: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
+        self._by_first_letter: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
+        for word, entry in entries.items():
             for form in _forms(word, language):
-                self._lookup.setdefault(_normal(form), entry)
-            patterns.append(_pattern(word, language))
-        if patterns:
-            self._regex = re.compile(r"(?<![\w\u0900-\u097F-])(?:" + "|".join(patterns) + r")(?![\w-])", re.I)
-        else:
-            self._regex = None
+                words = tuple(_normal(form).split())
+                if self._prefix_match and len(words) == 1:
+                    self._by_first_letter.setdefault(words[0][:1], []).append((words, entry))
+                else:
+                    self._by_first_word.setdefault(words[0], []).append((words, entry))
+        for table in (self._by_first_word, self._by_first_letter):
+            for candidates in table.values():  # longest phrase, then longest word, first
+                candidates.sort(key=lambda item: (-len(item[0]), -len(item[0][-1])))
+        self._cache: dict[str, list[Match]] = {}
 
     def find(self, text: str) -> list[Match]:
-        """Every listed word in ``text``, left to right."""
-        if self._regex is None:
-            return []
+        """Every listed word or phrase in ``text``, left to right."""
+        found = self._cache.get(text)
+        if found is not None:
+            return found
+        tokens = [(m.start(), m.end(), _normal(m.group())) for m in _TOKEN.finditer(text)]
         found = []
-        for match in self._regex.finditer(text):
-            entry = self._lookup.get(_normal(match.group()))
-            if entry is None and self.language != "en":
-                found_text = _normal(match.group())
-                entry = next((e for w, e in self._longest_first if found_text.startswith(w)), None)
-            if entry is not None:
-                found.append(Match(entry, match.start(), match.end(), match.group()))
+        index = 0
+        while index < len(tokens):
+            size = 0
+            for words, entry in self._candidates(tokens[index][2]):
+                if self._matches(tokens, index, words):
+                    size = len(words)
+                    start, end = tokens[index][0], tokens[index + size - 1][1]
+                    found.append(Match(entry, start, end, text[start:end]))
+                    break
+            index += size or 1
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[text] = found
         return found
+
+    def _candidates(self, token: str):
+        yield from self._by_first_word.get(token, ())
+        if self._prefix_match:
+            for words, entry in self._by_first_letter.get(token[:1], ()):
+                if token.startswith(words[0]):
+                    yield words, entry
+
+    def _matches(self, tokens, index: int, words: tuple[str, ...]) -> bool:
+        if index + len(words) > len(tokens):
+            return False
+        for offset, word in enumerate(words):
+            token = tokens[index + offset][2]
+            last = offset == len(words) - 1
+            if not (token == word or (last and self._prefix_match and token.startswith(word))):
+                return False
+        return True
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -89,13 +121,6 @@ def _forms(word: str, language: str) -> list[str]:
     if last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
         forms += [last[:-1] + "ies", last[:-1] + "ied"]
     return [head + form for form in forms]
-
-
-def _pattern(word: str, language: str) -> str:
-    if language == "en":
-        return "|".join(r"\s+".join(map(re.escape, form.split())) for form in _forms(word, language))
-    # Marathi and other Devanagari: case endings attach to the word.
-    return r"\s+".join(map(re.escape, word.split())) + r"[\w\u0900-\u097F\u200c\u200d]*"
 
 
 def load_word_list(language: str, project_root: Path | None = None) -> WordList:

@@ -1,0 +1,91 @@
+"""How long the readability check takes on many handouts.
+
+Makes N handouts in a temporary folder from the shipped ones (sections shuffled so no
+two are the same text; each with its Marathi catalog when one ships), then times the
+stages of ``python -m pipeline check``: loading, measuring with all checks, and
+writing the JSON and HTML reports.
+
+    .venv/bin/python bench/bench_readability.py          # N = 1000
+    .venv/bin/python bench/bench_readability.py 200
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.catalogs import catalog_path  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+from pipeline.readability.measure import check_articles  # noqa: E402
+from pipeline.readability.report import write_reports  # noqa: E402
+from pipeline.sources import article_paths, load_articles  # noqa: E402
+
+SECTION = re.compile(r"(?m)^(?=## )")
+
+
+def make_corpus(config, folder: Path, count: int) -> None:
+    """``count`` handouts from the shipped ones; sections after the first are shuffled."""
+    sources = article_paths(config.source_dir)
+    if not sources:
+        raise SystemExit(f"no handouts in {config.source_dir} to copy")
+    (folder / "source").mkdir(parents=True)
+    for child in config.source_dir.iterdir():  # images and anything else handouts refer to
+        if child.is_dir():
+            shutil.copytree(child, folder / "source" / child.name)
+    for index in range(count):
+        original = sources[index % len(sources)]
+        text = original.read_text(encoding="utf-8")
+        _, front, body = text.split("---", 2)
+        parts = SECTION.split(body)
+        head, sections = parts[0], parts[1:]
+        first, rest = sections[:1], sections[1:]
+        random.Random(index).shuffle(rest)
+        slug = f"{original.stem}-{index:04d}"
+        (folder / "source" / f"{slug}.md").write_text(f"---{front}---{head}{''.join(first + rest)}", encoding="utf-8")
+        for locale in config.locales:
+            catalog = catalog_path(config.locales_dir, locale, original.stem)
+            if locale != config.source_language and catalog.exists():
+                target = catalog_path(folder / "locales", locale, slug)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(catalog, target)
+
+
+def main(count: int = 1000) -> None:
+    config = load_config(ROOT / "clinics.yaml")
+    with tempfile.TemporaryDirectory(prefix="readability-bench-") as temp:
+        folder = Path(temp)
+        make_corpus(config, folder, count)
+        config = dataclasses.replace(config, root=folder, source_dir=folder / "source",
+                                     locales_dir=folder / "locales", output_dir=folder / "outputs")
+        clock = [(time.perf_counter(), time.process_time())]
+        articles = load_articles(config.source_dir)
+        clock.append((time.perf_counter(), time.process_time()))
+        results = check_articles(config, articles, list(config.locales))
+        clock.append((time.perf_counter(), time.process_time()))
+        write_reports(results, config.output_dir / "reports")
+        clock.append((time.perf_counter(), time.process_time()))
+        sizes = {p.name: p.stat().st_size for p in (config.output_dir / "reports").iterdir()}
+    words = sum(r.metrics.get("words", 0) for r in results.reports)
+    flags = sum(len(r.flags) for r in results.reports)
+    print(f"handouts: {len(articles)}, readings measured: {len(results.reports)}, "
+          f"skipped: {len(results.skipped)}, words: {words:,}, flags: {flags:,}")
+    print("                         wall      CPU (this process)")
+    for name, (start, end) in zip(("load (Markdown)", "measure and check", "JSON and HTML reports"),
+                                  zip(clock, clock[1:])):
+        print(f"{name:<22} {end[0] - start[0]:7.2f} s {end[1] - start[1]:7.2f} s")
+    wall, cpu = clock[-1][0] - clock[0][0], clock[-1][1] - clock[0][1]
+    print(f"{'total':<22} {wall:7.2f} s {cpu:7.2f} s   ({1000 * wall / max(1, len(articles)):.1f} ms a handout)")
+    print("report sizes: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items())))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
