@@ -243,6 +243,7 @@ def call_to_action(reading: Reading) -> Iterator[Flag]:
 
 _PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|percent\b|per cent\b)", re.I)
 _FRACTION = re.compile(r"(?<![\d/.])(\d{1,3})\s*/\s*(\d{1,4})(?![\d/])")
+_ANY_DIGIT = re.compile(r"\d")
 _DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
 _ASCII_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 
@@ -267,6 +268,8 @@ def _out_of(share: Fraction) -> tuple[int, int, bool]:
 def numbers(reading: Reading) -> Iterator[Flag]:
     """Percentages and fractions where whole numbers ("8 out of 10") would do."""
     for sentence in reading.sentences:
+        if not _ANY_DIGIT.search(sentence.text):
+            continue
         text = sentence.text.translate(_ASCII_DIGITS)
         found = []
         for match in _PERCENT.finditer(text):

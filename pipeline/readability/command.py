@@ -27,13 +27,14 @@ def add_command(subparsers, common) -> None:
                         help="only this handout, by file name without .md (repeatable)")
     parser.add_argument("--no-report", action="store_true",
                         help="do not write outputs/reports/readability.html and .json")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="check in N processes (0: one per core); helps with hundreds of handouts")
     parser.set_defaults(func=run)
 
 
 def run(config, args) -> int:
-    from pipeline.readability.measure import check_articles
+    from pipeline.readability.measure import check_handouts
     from pipeline.readability.report import print_results, results_json, write_reports
-    from pipeline.sources import load_articles
 
     locales = list(dict.fromkeys(getattr(args, "locale", None) or config.locales))
     for code in locales:
@@ -43,8 +44,10 @@ def run(config, args) -> int:
     if not config.source_dir.is_dir():
         raise InputError(config.source_dir, None, "the handout folder does not exist",
                          "create it, or set paths.source in the configuration")
-    articles = load_articles(config.source_dir, getattr(args, "article", None) or None)
-    results = check_articles(config, articles, locales)
+    slugs = list(dict.fromkeys(args.article)) if getattr(args, "article", None) else None
+    if args.jobs < 0:
+        raise InputError(None, None, "--jobs must be 0 (one per core) or more")
+    results = check_handouts(config, slugs, locales, args.jobs)
     filters = {key: value for key, value in (("locale", args.locale), ("article", args.article)) if value}
     if not getattr(args, "no_report", False):
         write_reports(results, config.output_dir / "reports", filters)

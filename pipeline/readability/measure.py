@@ -7,6 +7,7 @@ compare them with the targets, then run the checks that say what to change.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -45,6 +46,49 @@ LONG_SENTENCE_FACTOR = 1.25
 # A Devanagari word this long counts on its own towards a hard sentence, and is flagged.
 VERY_LONG_WORD_AKSHARAS = 7
 TOP_SECTION = ""
+
+
+# Fewer handouts than this are checked in one process even when more jobs are asked for.
+PARALLEL_FROM = 40
+
+
+def check_handouts(config: Config, slugs: list[str] | None, locales: list[str], jobs: int = 1) -> Results:
+    """Load and measure the handouts named (all if None); with ``jobs`` > 1 (0: one per
+    core), in that many worker processes. Sending the results back costs time too, so
+    this pays only with several cores to spare and many handouts."""
+    from pipeline.sources import article_paths, load_articles
+
+    if slugs is None:
+        slugs = [path.stem for path in article_paths(config.source_dir)]
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if workers < 2 or len(slugs) < PARALLEL_FROM:
+        return check_articles(config, load_articles(config.source_dir, slugs), locales)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(5, len(slugs) // (workers * 4))
+    chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)  # fork: the CMU dictionary is shared
+    english.use_cmudict()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        outcomes = list(pool.map(_check_chunk, [config] * len(chunks), chunks, [locales] * len(chunks)))
+    reports, skipped = [], []
+    for outcome in outcomes:
+        if isinstance(outcome, tuple):  # an InputError, rebuilt here so the CLI reports it
+            raise InputError(*outcome)
+        reports.extend(outcome.reports)
+        skipped.extend(outcome.skipped)
+    return Results(tuple(reports), tuple(skipped))
+
+
+def _check_chunk(config: Config, slugs: list[str], locales: list[str]):
+    from pipeline.sources import load_articles
+
+    try:
+        return check_articles(config, load_articles(config.source_dir, slugs), locales)
+    except InputError as err:
+        return (err.path, err.line, err.message, err.hint)
 
 
 def check_articles(config: Config, articles: list[Article], locales: list[str]) -> Results:
@@ -315,7 +359,7 @@ def report_for(reading: Reading) -> Report:
 
     metrics = metrics_of(reading.sentences, reading.measure)
     if reading.measure == "english":
-        unknown = sorted(set(w.lower() for s in reading.sentences for w in s.counts.unknown_words))
+        unknown = sorted({w.lower() for s in reading.sentences for w in s.counts.unknown_words if not w.isdigit()})
         metrics["words_not_in_dictionary"] = unknown
     comparison = compare_with_source(reading) if reading.source is not None else None
     notes = []

@@ -30,8 +30,9 @@ SAMPLE_VALUES_DEVANAGARI = {
     "emergency_number": "नंबर",
 }
 
-# Characters that may start inline Markdown or HTML; text without them is already plain.
-_MARKUP_CHARACTERS = re.compile(r"[\\`*_\[\]<>&!]")
+# What may start inline Markdown or HTML; text without any of it is already plain.
+# (An underscore inside a word, an ampersand on its own and "!" are plain text.)
+_MARKUP_CHARACTERS = re.compile(r"[\\`*\[\]<>]|&#?\w+;|(?<!\w)_|_(?!\w)")
 _STASHED = re.compile(r"\x02wzxhzdk:(\d+)\x03")
 _TAG = re.compile(r"<[^>]*>")
 _WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", re.I)

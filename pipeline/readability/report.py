@@ -35,7 +35,8 @@ GROUPS = [
     ("Passive voice", ("passive_voice",)),
     ("Clear communication", ("main_message", "no_call_to_action", "percentage", "long_run", "long_paragraph")),
 ]
-TERMINAL_LIMIT = 5  # items per group in the terminal; the HTML report has them all
+TERMINAL_LIMIT = 5  # items per group in the terminal
+HTML_LIMITS = {"Hardest sentences": 12, "Words": 30, "Passive voice": 12}  # the JSON has them all
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -309,6 +310,7 @@ td.miss { color: #b00020; font-weight: 700; }
 section.handout { background: #fff; border: 1px solid #dde1e6; border-radius: .5rem; padding: 1rem 1.2rem; margin: 1.5rem 0; }
 .meta { color: #56606b; font-size: .95rem; }
 .chart svg { width: 100%; height: auto; display: block; }
+.chart .h { fill: #c8323c; } .chart .ok { fill: #3a8a4f; } .chart .s { fill: #b7bec6; }
 .bars { display: grid; grid-template-columns: minmax(10rem, 22rem) 1fr 4rem; gap: .25rem .6rem; align-items: center; }
 .bar { height: .9rem; background: #eef0f3; border-radius: .2rem; position: relative; }
 .bar span { display: block; height: 100%; border-radius: .2rem; background: #3a8a4f; }
@@ -360,7 +362,7 @@ details summary { cursor: pointer; }
 {% for f in group.flags %}{% if group.compact %}<div class="flag"><span class="where">{{ f.where }}</span> · <b>{{ f.text }}</b>: {{ f.message }}{% if f.suggestion %} <span class="fix">{{ f.suggestion }}</span>{% endif %}</div>
 {% else %}<div class="flag"><span class="where">{{ f.where }}</span>{% if f.grade_text %} · {{ f.grade_text }}{% endif %} · {{ f.message }}
 <q>{{ f.text }}</q>{% if f.suggestion %}<div class="fix">{{ f.suggestion }}</div>{% endif %}</div>
-{% endif %}{% endfor %}{% endfor %}
+{% endif %}{% endfor %}{% if group.more %}<p class="meta">… and {{ group.more }} more in readability.json</p>{% endif %}{% endfor %}
 </section>
 {% endfor %}
 </main>
@@ -405,10 +407,11 @@ def _sentence_chart(report: Report) -> str:
         previous_section = sentence.section
         h = plot_h * min(value, top) / top
         short = sentence.block.kind in ("title", "heading", "list_item", "table_cell", "table_header") and not sentence.hard
-        colour = "#c8323c" if sentence.hard else ("#b7bec6" if short or sentence.counts.words < 4 else "#3a8a4f")
-        label = f"{report.file}:{sentence.line} — {format_value('fk_grade', value) if report.measure == 'english' else int(value)}: {sentence.shown}"
-        parts.append(f'<rect x="{x:.1f}" y="{pad + plot_h - h:.1f}" width="{bar_w:.1f}" height="{max(h, 1):.1f}" '
-                     f'fill="{colour}"><title>{escape(label)}</title></rect>')
+        kind = "h" if sentence.hard else ("s" if short or sentence.counts.words < 4 else "ok")
+        text = sentence.shown if len(sentence.shown) <= 100 else sentence.shown[:99] + "…"
+        label = f"line {sentence.line}, {format_value('fk_grade', value) if report.measure == 'english' else int(value)}: {text}"
+        parts.append(f'<rect class="{kind}" x="{x:.1f}" y="{pad + plot_h - h:.1f}" width="{bar_w:.1f}" '
+                     f'height="{max(h, 1):.1f}"><title>{escape(label)}</title></rect>')
     y_limit = pad + plot_h - plot_h * limit / top
     parts.append(f'<line x1="{left}" x2="{width - pad}" y1="{y_limit:.1f}" y2="{y_limit:.1f}" stroke="#1d2329" '
                  f'stroke-width="1.5" stroke-dasharray="6 4"/>')
@@ -457,6 +460,8 @@ def results_html(results: Results) -> str:
                              + [("Compared with the English", ("harder_than_source",))]):
             chosen = [f for f in report.flags if f.kind in kinds]
             entries = grouped_words(chosen) if title == "Words" else [(f, [f.line]) for f in chosen]
+            more = max(0, len(entries) - HTML_LIMITS.get(title, len(entries)))
+            entries = entries[:len(entries) - more]
             flags = [{
                 "where": f.where + (f" (also line{'s' if len(lines) > 2 else ''} {', '.join(map(str, lines[1:]))})"
                                     if len(lines) > 1 else ""),
@@ -465,7 +470,7 @@ def results_html(results: Results) -> str:
                 if f.grade is not None else "",
             } for f, lines in entries]
             if flags:
-                groups.append({"title": title, "flags": flags, "compact": title == "Words"})
+                groups.append({"title": title, "flags": flags, "compact": title == "Words", "more": more})
         c = report.comparison
         view.append({
             "anchor": f"r{index}-{report.slug}-{report.locale}",
