@@ -33,6 +33,7 @@ LANGUAGE_NAME_CONTEXT = "language name"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # How template files appear in references: relative to the project root.
 TEMPLATES_REFERENCE = "pipeline/templates"
+INTERFACE_MODULE = Path(__file__).parent / "interface.py"
 
 
 # ------------------------------------------------------------------ the extractor
@@ -144,6 +145,12 @@ def extract_ui(config: Config, templates_dir: Path = TEMPLATES_DIR) -> Catalog:
                                  "fix the template syntax") from None
         for lineno, message, comments, context in found:
             _add(catalog, message, (reference, lineno), comments, context, keep_python_format=True)
+    # Strings that code puts on a page (the PDF footer), marked with N_() in one module.
+    with open(INTERFACE_MODULE, "rb") as handle:
+        for lineno, message, comments, context in extract("python", handle, keywords={"N_": None},
+                                                          comment_tags=("",)):
+            _add(catalog, message, ("pipeline/interface.py", lineno), comments, context)
+            catalog.get(message, context=context).flags.add("python-brace-format")
     for code in sorted(config.locales):
         locale = config.locales[code]
         _add(catalog, locale.english_name, (_reference(config.path, config.root), None),

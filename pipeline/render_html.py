@@ -69,11 +69,10 @@ def environment() -> jinja2.Environment:
 
 
 def _templates_for(ui: InterfaceText) -> jinja2.Environment:
-    """The template environment speaking ``ui``'s language: ``_()`` for visible text
-    (untranslated strings keep their own ``lang``), ``gettext()`` for attributes."""
+    """The template environment speaking ``ui``'s language. An untranslated string
+    keeps its own ``lang`` (``_("...")|striptags`` gives plain text for attributes)."""
     env = environment()
     env.install_gettext_callables(ui.marked, ui.ngettext, newstyle=True, pgettext=ui.pgettext)
-    env.globals["gettext"] = ui.gettext
     return env
 
 
