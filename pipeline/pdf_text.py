@@ -514,12 +514,13 @@ def _fold_rightward_jumps(events, glyphs, inside, font_size):
                 spacing[glyph] = -jump * 0.001 * font_size
                 removed.add(position)
             glyph = None
-        elif kind == "operator" and isinstance(event[1], bytes) and (
-                event[1].endswith(b" Tf")):
-            font_size = float(event[1].split()[-2])
-            glyph = None
-        else:
-            glyph = None
+        elif kind == "operator":
+            item = event[1] if isinstance(event[1], bytes) else b""
+            if item.endswith(b" Tf"):
+                font_size = float(item.split()[-2])
+            if not item.endswith(b" Ts"):
+                glyph = None  # A raised mark's jump comes after its rise ends.
+        # An empty string or the end of a TJ array moves nothing: keep looking.
     return spacing, removed
 
 
