@@ -228,3 +228,34 @@ def test_a_broken_project_word_list_names_file_and_line(tmp_path):
     with pytest.raises(InputError) as raised:
         load_word_list("en", tmp_path)
     assert raised.value.line == 3 and "utilize" in raised.value.message
+
+
+def test_flags_show_clinic_variables_as_written(tmp_path):
+    reading = reading_of(tmp_path, """\
+        If you have thoughts of ending your life or harming yourself and cannot keep yourself safe, the
+        crisis team at {crisis_line} will be contacted by your doctor on {crisis_number} straight away.
+        """)
+    (flag,) = checks.passive_voice(reading)
+    assert "{crisis_line}" in flag.text and "{crisis_number}" in flag.text
+    assert "the crisis line" in reading.sentences[-1].text  # measured with the stand-in
+
+
+def test_marathi_sentences_are_hard_for_length_or_for_several_long_words(tmp_path):
+    from pipeline.readability import prose
+    from pipeline.readability.measure import score_sentence
+    from pipeline.model import Block
+
+    targets = {"words_per_sentence": 12, "aksharas_per_word": 3.2, "long_word_share": 0.2}
+
+    def score(text):
+        (sentence,) = prose.sentences_of([Block("paragraph", text, 1)], "Deva")
+        return score_sentence(sentence, "devanagari", targets)
+
+    assert not score("पहिल्या औषधासोबत दुसरे औषध देणे.").hard  # one long word of 6
+    assert not score("सगळे डॉक्टर अगदी सारखेच नियम वापरत नाहीत.").hard  # no long word
+    too_long = score("अशी दोन औषधे घेऊनही पुरेसा फायदा झाला नाही, तर डॉक्टर त्याला उपचारांना दाद न देणारे नैराश्य म्हणू शकतात.")
+    assert too_long.hard and too_long.reasons == ("too long: 18 words (aim for 15 or fewer)",)
+    long_words = score("नैराश्यावरील औषधाला अँटीडिप्रेसंट म्हणतात.")
+    assert long_words.hard and long_words.reasons[0].startswith("long words: 5.0 aksharas a word (limit 3.2)")
+    very_long = score("निवड करायला मानसोपचारतज्ज्ञ मदत करू शकतात.")  # one word of 8 aksharas
+    assert very_long.hard

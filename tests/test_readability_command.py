@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import load_config
+from pipeline.errors import InputError
 from pipeline.readability.measure import check_articles
 from pipeline.sources import load_articles
 
@@ -138,3 +139,34 @@ def test_the_check_runs_without_a_catalog_folder(tmp_path, capsys):
     shutil.copytree(FIXTURES / "source", tmp_path / "source")
     code, out, _ = check(tmp_path, "--no-report", "-q", "--article", "tms-treatment", capsys=capsys)
     assert code == 0 and "no catalog" in out
+
+
+def test_catalog_lines_are_the_msgid_lines(tmp_path):
+    from pipeline.readability.measure import catalog_entry_lines
+
+    po = tmp_path / "x.po"
+    po.write_text('msgid ""\nmsgstr ""\n"Language: mr\\n"\n\n#. paragraph\nmsgctxt "button"\nmsgid "Call"\n'
+                  'msgstr "फोन करा"\n\nmsgid ""\n"Say \\"stop\\" "\n"now."\nmsgstr "थांबा"\n\n'
+                  '#~ msgid "Old"\n#~ msgstr "जुने"\n', encoding="utf-8")
+    assert catalog_entry_lines(po) == {(None, ""): 1, ("button", "Call"): 7, (None, 'Say "stop" now.'): 10}
+
+
+def test_many_handouts_in_several_processes_give_the_same_results(tmp_path):
+    from pipeline.readability.measure import PARALLEL_FROM, check_handouts
+
+    shutil.copy(ROOT / "clinics.yaml", tmp_path / "clinics.yaml")
+    (tmp_path / "source").mkdir()
+    text = (FIXTURES / "source" / "tms-treatment.md").read_text(encoding="utf-8")
+    for index in range(PARALLEL_FROM):
+        (tmp_path / "source" / f"handout-{index:02d}.md").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "clinics.yaml")
+    one = check_handouts(config, None, ["en"], jobs=1)
+    two = check_handouts(config, None, ["en"], jobs=2)
+    assert [r.slug for r in two.reports] == [r.slug for r in one.reports]
+    assert [r.metrics["fk_grade"] for r in two.reports] == [r.metrics["fk_grade"] for r in one.reports]
+    assert [len(r.flags) for r in two.reports] == [len(r.flags) for r in one.reports]
+    # Bad input in a worker is reported like bad input anywhere.
+    (tmp_path / "source" / "handout-07.md").write_text("no front matter\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        check_handouts(config, None, ["en"], jobs=2)
+    assert raised.value.path.endswith("handout-07.md") and raised.value.line == 1
