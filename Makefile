@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIPELINE := $(PY) -m pipeline
 
-.PHONY: all build test check extract update stats qa bench setup setup-test clean
+.PHONY: all build test check extract update stats qa bench setup setup-test system system-test clean
 
 all: build
 
@@ -22,18 +22,23 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@
 
-setup: $(VENV)/.installed
+# Debian packages (fonts, poppler-utils, gettext; for tests chromium, Java, npm), where missing.
+system:
 	@scripts/setup-system.sh build
+
+system-test:
+	@scripts/setup-system.sh test
+
+setup: $(VENV)/.installed system
 
 # axe-core and the Nu HTML Checker (vnu.jar), at the versions pinned in package.json.
 WEB_AUDIT := tests/web_audit
-$(WEB_AUDIT)/node_modules/.installed: $(WEB_AUDIT)/package.json
+$(WEB_AUDIT)/node_modules/.installed: $(WEB_AUDIT)/package.json | system-test
 	@command -v npm >/dev/null || { echo "npm is missing; what to do: apt-get install npm" >&2; exit 2; }
 	cd $(WEB_AUDIT) && npm install --no-package-lock --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-setup-test: $(VENV)/.installed-test $(WEB_AUDIT)/node_modules/.installed
-	@scripts/setup-system.sh test
+setup-test: $(VENV)/.installed-test system-test $(WEB_AUDIT)/node_modules/.installed
 
 build: setup
 	$(PIPELINE) build

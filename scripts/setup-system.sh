@@ -5,18 +5,21 @@
 #   gettext           msgfmt --check (catalog checks)
 #   chromium          headless browser for the accessibility audit (tests only)
 #   default-jre-headless  Java for the Nu HTML Checker (tests only)
+#   npm               installs the pinned axe-core and vnu-jar (tests only)
 # Usage: setup-system.sh [build|test]
 set -euo pipefail
 purpose="${1:-build}"
 
 need=()
-fc-list 2>/dev/null | grep -q "NotoSansDevanagari" || need+=(fonts-noto-core)
+fonts="$(fc-list 2>/dev/null || true)"
+grep -q "NotoSansDevanagari-" <<<"$fonts" && grep -q "NotoSans-" <<<"$fonts" || need+=(fonts-noto-core)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v msgfmt >/dev/null || need+=(gettext)
 command -v fc-list >/dev/null || need+=(fontconfig)
 if [ "$purpose" = test ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v java >/dev/null || need+=(default-jre-headless)
+  command -v npm >/dev/null || need+=(npm)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
