@@ -32,7 +32,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.errors import InputError, PipelineError
-from pipeline.files import write_atomic
+from pipeline.files import remove_stale_temporaries, write_atomic
 from pipeline.model import Config
 from pipeline.sources import SLUG_PATTERN, article_paths
 
@@ -129,6 +129,7 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FOR
     output_dir.mkdir(parents=True, exist_ok=True)
 
     with _build_lock(output_dir):
+        remove_stale_temporaries(output_dir)  # what a killed build left half-written
         manifest = _Manifest.read(output_dir / MANIFEST_NAME)
         inputs = _Inputs(config, manifest)
         units, source_problems = _plan(config, inputs, clinics, locales, slugs, formats)
@@ -750,7 +751,8 @@ class _Manifest:
     def save(self) -> None:
         if not self.changed:
             return
-        write_atomic(self.path, json.dumps(self.data, indent=0, sort_keys=True, ensure_ascii=False).encode())
+        text = json.dumps(self.data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)  # C encoder
+        write_atomic(self.path, text.encode())
         self.changed = False
         self._saved = time.monotonic()
 
