@@ -57,7 +57,7 @@ def block_grade(text: str, language: str, target: float | None = None) -> str | 
     reasons = []
     if any(c.words > LONG_SENTENCE_WORDS for c in counts):
         reasons.append("long sentence")
-    long_words = [w for c in counts for w in c.long_word_list]
+    long_words = [w for c in counts for w in c.hard_word_list] or [w for c in counts for w in c.long_word_list]
     if long_words:
         reasons.append("long words: " + ", ".join(dict.fromkeys(w.lower() for w in long_words[:4])))
     if not reasons:

@@ -349,9 +349,9 @@ details summary { cursor: pointer; }
 {% for n in r.notes %}<p class="meta">{{ n }}</p>{% endfor %}
 {% if r.comparison %}<p>Compared with the English: {{ r.comparison }}</p>{% endif %}
 <div class="chart">{{ r.chart }}</div>
-<p class="legend">Each bar is one sentence, in reading order; its height is {{ r.chart_measure }}. The dashed line is the target.
+<p class="legend">Each bar is one sentence, in reading order; its height is {{ r.chart_measure }}; dotted lines divide the sections. The dashed line is {{ r.chart_line }}.
 <span class="swatch" style="background:#3a8a4f"></span>within <span class="swatch" style="background:#c8323c"></span>hard (see below)
-<span class="swatch" style="background:#b7bec6"></span>heading, list item or short</p>
+<span class="swatch" style="background:#b7bec6"></span>heading, list item, or a short sentence of familiar words</p>
 {% if r.sections|length > 1 %}<h3>By section ({{ r.section_measure }})</h3>
 <div class="bars">{% for s in r.sections %}
 <div>{{ s.title }} <span class="meta">line {{ s.line }}</span></div>
@@ -378,11 +378,15 @@ def _sentence_chart(report: Report) -> str:
     sentences = list(report.sentences)
     if not sentences:
         return ""
+    from pipeline.readability.measure import DEFAULT_GRADE, LONG_SENTENCE_FACTOR
+
     if report.measure == "english":
-        limit = float(report.target.get("fk_grade", 6))
+        limit = float(report.target.get("fk_grade", DEFAULT_GRADE))
+        limit_label = f"target {limit:g}"
         values = [max(0.0, s.grade) for s in sentences]
-    else:
-        limit = float(report.target.get("words_per_sentence", 12))
+    else:  # a Marathi sentence is long above 1.25 times the words-per-sentence limit
+        limit = float(report.target.get("words_per_sentence", 12)) * LONG_SENTENCE_FACTOR
+        limit_label = f"long: over {limit:g} words"
         values = [float(s.counts.words) for s in sentences]
     top = max(values + [limit * 1.5])
     top = 4 * math.ceil(top / 4)  # whole-number ticks
@@ -406,8 +410,8 @@ def _sentence_chart(report: Report) -> str:
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{pad}" y2="{pad + plot_h}" stroke="#8a949e" stroke-dasharray="2 3"/>')
         previous_section = sentence.section
         h = plot_h * min(value, top) / top
-        short = sentence.block.kind in ("title", "heading", "list_item", "table_cell", "table_header") and not sentence.hard
-        kind = "h" if sentence.hard else ("s" if short or sentence.counts.words < 4 else "ok")
+        short = sentence.block.kind in ("title", "heading", "list_item", "table_cell", "table_header")
+        kind = "h" if sentence.hard else ("s" if short or sentence.counts.words < 4 or value > limit else "ok")
         text = sentence.shown if len(sentence.shown) <= 100 else sentence.shown[:99] + "…"
         label = f"line {sentence.line}, {format_value('fk_grade', value) if report.measure == 'english' else int(value)}: {text}"
         parts.append(f'<rect class="{kind}" x="{x:.1f}" y="{pad + plot_h - h:.1f}" width="{bar_w:.1f}" '
@@ -416,7 +420,7 @@ def _sentence_chart(report: Report) -> str:
     parts.append(f'<line x1="{left}" x2="{width - pad}" y1="{y_limit:.1f}" y2="{y_limit:.1f}" stroke="#1d2329" '
                  f'stroke-width="1.5" stroke-dasharray="6 4"/>')
     parts.append(f'<text x="{width - pad}" y="{y_limit - 4:.1f}" font-size="12" text-anchor="end" fill="#1d2329">'
-                 f'target {limit:g}</text>')
+                 f'{limit_label}</text>')
     parts.append(f'<text x="{left}" y="{height - 4}" font-size="11" fill="#56606b">start</text>'
                  f'<text x="{width - pad}" y="{height - 4}" font-size="11" text-anchor="end" fill="#56606b">end</text>')
     parts.append("</svg>")
@@ -487,6 +491,7 @@ def results_html(results: Results) -> str:
                            f"{c['hard_sentences']} hard sentences (the English: {c['source_hard_sentences']})") if c else "",
             "chart": Markup(_sentence_chart(report)),
             "chart_measure": "its Flesch-Kincaid grade" if report.measure == "english" else "its number of words",
+            "chart_line": "the grade target" if report.measure == "english" else "where a sentence becomes long",
             "section_measure": LABELS[main],
             "sections": sections,
             "groups": groups,
