@@ -208,8 +208,9 @@ def test_unknown_target_in_front_matter_is_bad_input(tmp_path):
     path.write_text(FRONT.format(title="T", summary="S").replace("sources:", "readability: {fk_grad: 9}\nsources:")
                     + "Text.\n", encoding="utf-8")
     config = dataclasses.replace(load_config(ROOT / "clinics.yaml"), root=tmp_path, source_dir=source)
-    with pytest.raises(InputError, match="unknown readability target 'fk_grad'"):
+    with pytest.raises(InputError, match="unknown readability target 'fk_grad'") as raised:
         read_source(config, load_article(path))
+    assert raised.value.line == 5
 
 
 def test_project_word_list_extends_and_switches_off_entries(tmp_path):

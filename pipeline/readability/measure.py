@@ -130,11 +130,27 @@ def targets_for(config: Config, article: Article, locale: str, measure: str) -> 
     all_known = set().union(*TARGETS.values())
     for key, value in article.targets.items():
         if key not in all_known:
-            raise InputError(article.path, None, f"unknown readability target '{key}' in the front matter",
+            raise InputError(article.path, _front_matter_line(article.path, key),
+                             f"unknown readability target '{key}' in the front matter",
                              "use one of: " + ", ".join(sorted(all_known)))
         if key in known:
             targets[key] = value
     return targets
+
+
+def _front_matter_line(path: Path, key: str) -> int | None:
+    """The line of ``key`` in a handout's front matter, to point an error at it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return None
+    pattern = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*:")
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        if pattern.search(line):
+            return number
+    return None
 
 
 def read_source(config: Config, article: Article) -> Reading:
