@@ -42,13 +42,7 @@ def make_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
     subparsers.required = True
     for name in COMMAND_MODULES:
-        try:  # TEMPORARY while stages land
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name and name.startswith(err.name):
-                continue
-            raise
-        module.add_command(subparsers, common)
+        importlib.import_module(name).add_command(subparsers, common)
     return parser
 
 
