@@ -7,6 +7,7 @@ compare them with the targets, then run the checks that say what to change.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -86,9 +87,30 @@ def _check_chunk(config: Config, slugs: list[str], locales: list[str]):
     from pipeline.sources import load_articles
 
     try:
-        return check_articles(config, load_articles(config.source_dir, slugs), locales)
+        results = check_articles(config, load_articles(config.source_dir, slugs), locales)
     except InputError as err:
         return (err.path, err.line, err.message, err.hint)
+    return Results(tuple(_for_sending(r) for r in results.reports), results.skipped)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SentCounts:
+    words: int
+
+
+def _for_sending(report: Report) -> Report:
+    """A report with its sentences cut down to what the reports show, so sending it
+    back from a worker process costs little."""
+    blocks = {}
+
+    def slim(sentence: ScoredSentence) -> ScoredSentence:
+        block = sentence.block
+        small = blocks.get(id(block))
+        if small is None:
+            small = blocks[id(block)] = Block(block.kind, "", block.line, block.level, section=block.section)
+        return dataclasses.replace(sentence, block=small, counts=_SentCounts(sentence.counts.words))
+
+    return dataclasses.replace(report, sentences=tuple(slim(s) for s in report.sentences))
 
 
 def check_articles(config: Config, articles: list[Article], locales: list[str]) -> Results:
