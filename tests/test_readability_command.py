@@ -3,7 +3,6 @@ translations compared with their source, and the shipped handouts against their 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
