@@ -46,7 +46,6 @@ LONG_SENTENCE_WORDS = 15
 LONG_SENTENCE_FACTOR = 1.25
 # A Devanagari word this long counts on its own towards a hard sentence, and is flagged.
 VERY_LONG_WORD_AKSHARAS = 7
-TOP_SECTION = ""
 
 
 # Fewer handouts than this are checked in one process even when more jobs are asked for.
