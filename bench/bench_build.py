@@ -58,9 +58,10 @@ start = time.perf_counter()
 with open(sys.argv[2], "wb") as out:
     code = subprocess.call(sys.argv[3:], stdout=out, stderr=subprocess.STDOUT)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as handle:
-    json.dump({"seconds": seconds, "peak": peak, "code": code}, handle)
+    json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024,
+               "code": code}, handle)
 """
 
 # Stand-in Marathi words for catalog entries that have no translation yet, so that
@@ -91,6 +92,8 @@ class Row:
     full_scope: str = "all"  # "all" or "html" (the full build without PDFs)
     full: float | None = None
     baseline: float | None = None
+    full_cpu: float | None = None  # CPU seconds of the build's processes, all cores together
+    baseline_cpu: float | None = None  # CPU seconds of the timed WeasyPrint calls
     noop: float | None = None
     edit: float | None = None
     edit_render: float | None = None  # the edited handout's PDFs by plain WeasyPrint
@@ -108,6 +111,12 @@ class Row:
         if self.full is None or self.baseline is None or self.full_scope != "all":
             return None
         return self.full / self.baseline
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        if self.full_cpu is None or self.baseline_cpu is None or self.full_scope != "all":
+            return None
+        return self.full_cpu / self.baseline_cpu
 
 
 # ---------------------------------------------------------------- the synthetic corpus
@@ -266,7 +275,7 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
     out = project / "baseline"
     out.mkdir(exist_ok=True)
     labels = {code: InterfaceText(config, code).gettext("Page {page} of {pages}") for code in LOCALES}
-    seconds = 0.0
+    seconds = cpu = 0.0
     for job in json.loads(jobs_file.read_text()):
         locale = config.locales[job["locale"]]
         article = load_article(config.source_dir / f"{job['slug']}.md")
@@ -278,14 +287,15 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
         large = job["large_print"]
         page = render_pdf.page_css(clinic, locale, labels[locale.code], large)
         target = out / f"{locale.code}-{article.slug}{'.large' if large else ''}.pdf"
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         stylesheets = [CSS(filename=str(STATIC_DIR / "handout.css"))]  # as render_pdf has them
         if large and getattr(render_pdf, "LARGE_PRINT_CSS", None):
             stylesheets.append(CSS(filename=str(render_pdf.LARGE_PRINT_CSS)))
         stylesheets.append(CSS(string=page))
         HTML(string=html, base_url=base_url).write_pdf(target, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
         seconds += time.perf_counter() - start
-    result_file.write_text(json.dumps({"seconds": seconds, "pdfs": len(json.loads(jobs_file.read_text()))}))
+        cpu += time.process_time() - start_cpu
+    result_file.write_text(json.dumps({"seconds": seconds, "cpu": cpu, "pdfs": len(json.loads(jobs_file.read_text()))}))
 
 
 # ---------------------------------------------------------------- one corpus size
@@ -308,7 +318,7 @@ def bench_size(n: int, *, jobs: int, full_pdfs: bool, noop_runs: int, commands: 
     formats = () if full_pdfs else ("--format", "html")
     run = measure(pipeline_command("build", "--force", *jobs_args, *formats), project, logs / "full.log")
     _require(run, "full build")
-    row.full, row.process_peak = run["seconds"], run["peak"]
+    row.full, row.full_cpu, row.process_peak = run["seconds"], run["cpu"], run["peak"]
     row.full_scope = "all" if full_pdfs else "html"
     row.build_timings = _timings_line(run["output"])
     row.worker_peak = _worker_peak(row.build_timings)
@@ -323,7 +333,7 @@ def bench_size(n: int, *, jobs: int, full_pdfs: bool, noop_runs: int, commands: 
     if full_pdfs:
         say(f"N={n}: baseline, {len(written)} PDFs by plain WeasyPrint …")
         result = baseline(project, written, scratch, f"n{n}-baseline")
-        row.baseline, row.baseline_peak = result["seconds"], result["peak"]
+        row.baseline, row.baseline_cpu, row.baseline_peak = result["seconds"], result["cpu"], result["peak"]
         say(f"N={n}: baseline {row.baseline:.1f}s, ratio {row.ratio:.2f}")
 
     # Nothing changed.
@@ -415,19 +425,28 @@ def _mb(value: int | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ["N handouts", "outputs (PDFs)", "full build", "baseline (plain WeasyPrint)", "build ÷ baseline",
-            "no-op rebuild", "one edit (own render)", "extract", "update", "check",
-            "peak / worker (largest process)", "baseline peak"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        full = _s(r.full) + ("" if r.full_scope == "all" else " (web pages only)")
-        edit = _s(r.edit, 2) + (f" ({_s(r.edit_render, 2)})" if r.edit_render is not None else "")
-        ratio = "–" if r.ratio is None else f"{r.ratio:.2f}"
-        lines.append("| " + " | ".join([
-            f"{r.n:,} × {len(LOCALES)}", f"{r.units * 3:,} ({r.pdfs:,})", full, _s(r.baseline), ratio,
-            _s(r.noop, 2), edit, _s(r.extract, 2), _s(r.update, 2), _s(r.check, 2),
-            f"{_mb(r.worker_peak)} ({_mb(r.process_peak)})", _mb(r.baseline_peak)]) + " |")
-    return "\n".join(lines)
+    """Two Markdown tables: the full build against the baseline, then the rest."""
+
+    def markdown(head: list[str], body: list[list[str]]) -> list[str]:
+        return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in body]
+
+    def ratio(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    first = markdown(
+        ["N handouts × locales", "PDFs", "full build", "baseline (plain WeasyPrint)", "build ÷ baseline",
+         "CPU: build", "CPU: baseline", "CPU ratio"],
+        [[f"{r.n:,} × {len(LOCALES)}", f"{r.pdfs:,}",
+          _s(r.full) + ("" if r.full_scope == "all" else " (web pages only)"), _s(r.baseline), ratio(r.ratio),
+          _s(r.full_cpu), _s(r.baseline_cpu), ratio(r.cpu_ratio)] for r in rows])
+    second = markdown(
+        ["N handouts × locales", "no-op rebuild", "one edit (its own render)", "extract", "update", "check",
+         "peak memory per worker (largest build process)", "baseline peak memory"],
+        [[f"{r.n:,} × {len(LOCALES)}", _s(r.noop, 2),
+          _s(r.edit, 2) + (f" ({_s(r.edit_render, 2)})" if r.edit_render is not None else ""),
+          _s(r.extract, 2), _s(r.update, 2), _s(r.check, 2),
+          f"{_mb(r.worker_peak)} ({_mb(r.process_peak)})", _mb(r.baseline_peak)] for r in rows])
+    return "\n".join(first + [""] + second)
 
 
 def verdicts(rows: list[Row]) -> list[str]:
@@ -440,7 +459,8 @@ def verdicts(rows: list[Row]) -> list[str]:
     for r in rows:
         if r.ratio is not None:
             line(r.ratio <= TARGET_RATIO, f"N={r.n}: full build ÷ baseline = {r.full:.1f} ÷ {r.baseline:.1f} = "
-                                          f"{r.ratio:.2f} (target ≤ {TARGET_RATIO})")
+                                          f"{r.ratio:.2f} (target ≤ {TARGET_RATIO}); CPU time ÷ baseline "
+                                          f"{r.cpu_ratio:.2f}")
     by_n = {r.n: r for r in rows}
     for r in rows:
         if r.noop is not None:

@@ -131,28 +131,34 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FOR
     with _build_lock(output_dir):
         remove_stale_temporaries(output_dir)  # what a killed build left half-written
         manifest = _Manifest.read(output_dir / MANIFEST_NAME)
-        inputs = _Inputs(config, manifest)
-        units, source_problems = _plan(config, inputs, clinics, locales, slugs, formats)
-        for problem in source_problems:
-            summary.problems.append(problem.format())
-            summary.failed += 1
-            summary.exit_code = max(summary.exit_code, problem.exit_code)
-        stale = [u for u in (_stale_part(unit, manifest, output_dir, force) for unit in units) if u]
-        summary.skipped = len(units) - len(stale)
-        summary.timings.planning = time.perf_counter() - started
-
-        building = time.perf_counter()
+        workers = _Workers(config, jobs, with_print=any(f in PRINT_FORMATS for f in formats))
+        if force or not manifest.units:
+            workers.start()  # everything will be built: the workers load WeasyPrint while we plan
         try:
-            for result in _run(config, stale, jobs, report, summary.timings):
-                _record(result, manifest, summary)
-                manifest.checkpoint()
+            inputs = _Inputs(config, manifest)
+            units, source_problems = _plan(config, inputs, clinics, locales, slugs, formats)
+            for problem in source_problems:
+                summary.problems.append(problem.format())
+                summary.failed += 1
+                summary.exit_code = max(summary.exit_code, problem.exit_code)
+            stale = [u for u in (_stale_part(unit, manifest, output_dir, force) for unit in units) if u]
+            summary.skipped = len(units) - len(stale)
+            summary.timings.planning = time.perf_counter() - started
+
+            building = time.perf_counter()
+            try:
+                for result in _run(config, stale, workers, report, summary.timings):
+                    _record(result, manifest, summary)
+                    manifest.checkpoint()
+            finally:
+                summary.timings.building = time.perf_counter() - building
+                finishing = time.perf_counter()
+                summary.removed = _remove_orphans(config, manifest, output_dir)
+                _write_shared_outputs(config, inputs, manifest, output_dir)
+                manifest.save()
+                summary.timings.finishing = time.perf_counter() - finishing
         finally:
-            summary.timings.building = time.perf_counter() - building
-            finishing = time.perf_counter()
-            summary.removed = _remove_orphans(config, manifest, output_dir)
-            _write_shared_outputs(config, inputs, manifest, output_dir)
-            manifest.save()
-            summary.timings.finishing = time.perf_counter() - finishing
+            workers.close()
 
     for unit in units:
         outputs = manifest.units.get(unit.name, {}).get("outputs", {})
@@ -218,39 +224,66 @@ def _stale_part(unit: Unit, manifest: _Manifest, output_dir: Path, force: bool) 
     return Unit(unit.clinic, unit.locale, unit.slug, unit.source, stale, unit.size)
 
 
-def _run(config: Config, units: list[Unit], jobs: int | None, report, timings: Timings):
-    """Build ``units``, on worker processes when more than one can run at once."""
+def _run(config: Config, units: list[Unit], workers: _Workers, report, timings: Timings):
+    """Build ``units``, on the worker processes when more than one can run at once."""
     if not units:
         return
     # Largest first: PDFs before web pages, long handouts before short ones, so the
     # last few units to finish are small ones and no worker waits long for another.
     units = sorted(units, key=lambda u: (sum(f in PRINT_FORMATS for f in u.formats), u.size), reverse=True)
-    jobs = max(1, min(jobs or _cores(), len(units)))
-    timings.workers = jobs
     with_print = any(f in PRINT_FORMATS for u in units for f in u.formats)
     progress = _Progress(len(units), report)
     try:
-        if jobs == 1:
+        if workers.pool is None and min(workers.jobs, len(units)) == 1:
+            timings.workers = 1
             _init_worker(config, with_print, in_process=True)
             for done, unit in enumerate(units, start=1):
                 result = _build_unit(unit)
                 progress.update(done, result)
                 yield result
             return
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
 
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, with_print))
-        try:
-            futures = [pool.submit(_build_unit, unit) for unit in units]
-            progress.start()
-            for done, future in enumerate(as_completed(futures), start=1):
-                result = future.result()
-                progress.update(done, result)
-                yield result
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool = workers.start(min(workers.jobs, len(units)), with_print)
+        timings.workers = workers.count
+        futures = [pool.submit(_build_unit, unit) for unit in units]
+        import pipeline.render_html  # noqa: F401  (for the index pages, while the workers work)
+
+        progress.start()
+        for done, future in enumerate(as_completed(futures), start=1):
+            result = future.result()
+            progress.update(done, result)
+            yield result
     finally:
         progress.close()
+
+
+class _Workers:
+    """The worker processes. Started early when a build will surely need them, else
+    only when there is more than one unit to build."""
+
+    def __init__(self, config: Config, jobs: int | None, with_print: bool):
+        self.config = config
+        self.jobs = jobs or _cores()
+        self.with_print = with_print
+        self.pool = None
+        self.count = 0
+
+    def start(self, count: int | None = None, with_print: bool | None = None):
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.count = count or self.jobs
+            self.pool = ProcessPoolExecutor(max_workers=self.count, initializer=_init_worker,
+                                            initargs=(self.config, self.with_print if with_print is None
+                                                      else with_print))
+            self.pool.submit(int)  # starts every worker now
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def _record(result: UnitResult, manifest: _Manifest, summary: Summary) -> None:
