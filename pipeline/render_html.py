@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,24 +81,64 @@ def localize_digits(text: str, locale: Locale) -> str:
     return text.translate(DEVANAGARI_DIGITS) if locale.digits == "devanagari" else text
 
 
-_TEXT_NODE = re.compile(r">([^<]+)<")
-_ENTITY = re.compile(r"&#?\w+;")
+class _DigitLocalizer(HTMLParser):
+    """Re-emits an HTML document unchanged except for digits in text whose language
+    (the nearest ``lang`` above it) prints Devanagari digits."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self, devanagari_languages: set[str]):
+        super().__init__(convert_charrefs=False)
+        self.languages = devanagari_languages
+        self.out: list[str] = []
+        self.open: list[tuple[str, str | None]] = []  # (tag, language in force)
+
+    def _language(self) -> str | None:
+        return self.open[-1][1] if self.open else None
+
+    def handle_starttag(self, tag, attrs):
+        self.out.append(self.get_starttag_text())
+        if tag not in self.VOID:
+            self.open.append((tag, dict(attrs).get("lang") or self._language()))
+
+    def handle_startendtag(self, tag, attrs):
+        self.out.append(self.get_starttag_text())
+
+    def handle_endtag(self, tag):
+        self.out.append(f"</{tag}>")
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                del self.open[index:]
+                break
+
+    def handle_data(self, data):
+        if self._language() in self.languages and self.open and self.open[-1][0] not in ("script", "style"):
+            data = data.translate(DEVANAGARI_DIGITS)
+        self.out.append(data)
+
+    def handle_entityref(self, name):
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name):
+        self.out.append(f"&#{name};")
+
+    def handle_comment(self, data):
+        self.out.append(f"<!--{data}-->")
+
+    def handle_decl(self, decl):
+        self.out.append(f"<!{decl}>")
 
 
-def localize_digits_in_html(html: str, locale: Locale) -> str:
-    """Print digits in the locale's script in text nodes only (never in URLs or entities)."""
-    if locale.digits != "devanagari":
+def localize_digits_in_html(html: str, locales: dict[str, Locale]) -> str:
+    """Print digits in each part's own script: Devanagari digits in text whose
+    language prints them, never in attributes (URLs, tel: links) or other languages."""
+    languages = {code for code, locale in locales.items() if locale.digits == "devanagari"}
+    if not languages:
         return html
-
-    def text_node(match: re.Match) -> str:
-        parts = _ENTITY.split(match.group(1))
-        entities = _ENTITY.findall(match.group(1))
-        out = [parts[0].translate(DEVANAGARI_DIGITS)]
-        for entity, part in zip(entities, parts[1:]):
-            out.append(entity + part.translate(DEVANAGARI_DIGITS))
-        return ">" + "".join(out) + "<"
-
-    return _TEXT_NODE.sub(text_node, html)
+    parser = _DigitLocalizer(languages)
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.out)
 
 
 def sanitize(html: str, image_base: str = "") -> str:
@@ -236,7 +277,7 @@ def render_page(
         pdf_href=pdf_href,
         sources=article.sources,
     )
-    return localize_digits_in_html(html, locale)
+    return localize_digits_in_html(html, config.locales)
 
 
 def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
@@ -270,7 +311,7 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
         groups=groups,
         asset_base="../assets/",
     )
-    return html
+    return localize_digits_in_html(html, config.locales)
 
 
 def copy_assets(source_dir: Path, output_dir: Path) -> dict[Path, bytes]:

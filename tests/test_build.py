@@ -141,3 +141,16 @@ def test_edit_rebuilds_only_that_handout(project):
     source.write_text(source.read_text() + "\nOne more plain sentence.\n")
     result = run_pipeline(project, "build", "--clinic", "springfield", "--format", "html", check=True)
     assert "1 built, " + str(len(ARTICLES) - 1) + " up to date" in result.stdout
+
+
+def test_digits_follow_the_language_of_each_part():
+    from pipeline.render_html import localize_digits_in_html
+
+    html = ('<!DOCTYPE html><html lang="mr"><body><p>फोन 14416 &#8212; <a href="tel:14416">14416</a></p>'
+            '<ul lang="en"><li>NG222 (2022)</li></ul><img src="a1.png" alt="2"><p>2<br>3</p></body></html>')
+    out = localize_digits_in_html(html, CONFIG.locales)
+    assert '<p>फोन १४४१६ &#8212; <a href="tel:14416">१४४१६</a></p>' in out
+    assert '<ul lang="en"><li>NG222 (2022)</li></ul>' in out
+    assert '<img src="a1.png" alt="2"><p>२<br>३</p>' in out
+    english = html.replace('lang="mr"', 'lang="en"')
+    assert localize_digits_in_html(english, CONFIG.locales) == english
