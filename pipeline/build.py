@@ -49,6 +49,10 @@ PAGE_CODE = ("build", "sources", "translate", "render_html", "qa", "variables", 
 PRINT_CODE = ("render_pdf", "pdf_text")
 IMAGE_REFERENCE = re.compile(rb"images/[A-Za-z0-9._/-]+")
 CHECKPOINT_SECONDS = 30.0  # how often a long build saves its record of what is built
+# A worker that renders PDFs is replaced by a fresh one after this many units: WeasyPrint
+# keeps some memory from every document it renders, and a long build must not grow
+# without bound. Replacing one costs about half a second, in parallel with the others.
+UNITS_PER_WORKER = 250
 
 
 # ---------------------------------------------------------------- plain data
@@ -134,6 +138,7 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FOR
         workers = _Workers(config, jobs, with_print=any(f in PRINT_FORMATS for f in formats))
         if force or not manifest.units:
             workers.start()  # everything will be built: the workers load WeasyPrint while we plan
+        failed = True
         try:
             inputs = _Inputs(config, manifest)
             units, source_problems = _plan(config, inputs, clinics, locales, slugs, formats)
@@ -157,8 +162,9 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FOR
                 _write_shared_outputs(config, inputs, manifest, output_dir)
                 manifest.save()
                 summary.timings.finishing = time.perf_counter() - finishing
+            failed = False
         finally:
-            workers.close()
+            workers.close(stop=failed)  # interrupted: stop the units in flight
 
     for unit in units:
         outputs = manifest.units.get(unit.name, {}).get("outputs", {})
@@ -242,16 +248,13 @@ def _run(config: Config, units: list[Unit], workers: _Workers, report, timings: 
                 progress.update(done, result)
                 yield result
             return
-        from concurrent.futures import as_completed
-
         pool = workers.start(min(workers.jobs, len(units)), with_print)
         timings.workers = workers.count
-        futures = [pool.submit(_build_unit, unit) for unit in units]
+        results = pool.imap_unordered(_build_unit, units)  # one at a time, to whichever worker is free
         import pipeline.render_html  # noqa: F401  (for the index pages, while the workers work)
 
         progress.start()
-        for done, future in enumerate(as_completed(futures), start=1):
-            result = future.result()
+        for done, result in enumerate(results, start=1):
             progress.update(done, result)
             yield result
     finally:
@@ -270,19 +273,23 @@ class _Workers:
         self.count = 0
 
     def start(self, count: int | None = None, with_print: bool | None = None):
+        """The pool, its workers started now (they load the stages as they start)."""
         if self.pool is None:
-            from concurrent.futures import ProcessPoolExecutor
+            import multiprocessing
 
             self.count = count or self.jobs
-            self.pool = ProcessPoolExecutor(max_workers=self.count, initializer=_init_worker,
-                                            initargs=(self.config, self.with_print if with_print is None
-                                                      else with_print))
-            self.pool.submit(int)  # starts every worker now
+            with_print = self.with_print if with_print is None else with_print
+            self.pool = multiprocessing.Pool(self.count, initializer=_init_worker, initargs=(self.config, with_print),
+                                             maxtasksperchild=UNITS_PER_WORKER if with_print else None)
         return self.pool
 
-    def close(self) -> None:
+    def close(self, stop: bool = False) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            if stop:
+                self.pool.terminate()  # every write is atomic: nothing half-written stays
+            else:
+                self.pool.close()
+            self.pool.join()
             self.pool = None
 
 
