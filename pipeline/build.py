@@ -837,10 +837,13 @@ class _Progress:
         if report is print and sys.stdout.isatty():
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                        TimeRemainingColumn)
+            from rich.table import Column
 
-            self.bar = Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.description}"),
-                                transient=True)
+            self.bar = Progress(TextColumn("building"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                TextColumn("{task.description}",
+                                           table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+                                transient=True, expand=True)
             self.task = self.bar.add_task("", total=total)
 
     def start(self) -> None:
