@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 import nh3
+from markupsafe import Markup
 from babel.dates import format_date
 
 from pipeline import markup, security
@@ -66,7 +67,16 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["lang_attr"] = _lang_attr
     return env
+
+
+@jinja2.pass_context
+def _lang_attr(context, language: str, around: str | None = None):
+    """` lang="…"` when a part's language differs from what surrounds it (the page's
+    language unless ``around`` says otherwise); nothing when it is the same."""
+    around = around or context["locale"].code
+    return Markup(' lang="%s"') % language if language and language != around else ""
 
 
 def _templates_for(ui: InterfaceText) -> jinja2.Environment:
