@@ -163,3 +163,24 @@ def test_babel_finds_the_extractor_by_its_entry_point(project):
     call = catalog.find("Call us", msgctxt="button")
     assert call is not None and call.occurrences == [("source/sample.md", "34")]
     assert catalog.find("Read [our TMS page](https://clinic.example/en/tms) for more.").comment.count("note from the editor")
+
+
+def test_committed_catalogs_are_in_step_with_the_sources(project):
+    """Extracting and updating the shipped project changes no catalog's entries: the
+    templates and translations in git are the ones the handouts and templates need."""
+    import polib
+
+    from conftest import run_pipeline
+
+    def entries(folder):
+        found = {}
+        for path in sorted(folder.rglob("*.po*")):
+            po = polib.pofile(str(path))
+            found[str(path.relative_to(folder))] = sorted(
+                (e.msgctxt or "", e.msgid, e.msgstr, e.fuzzy, e.obsolete, tuple(e.occurrences)) for e in po)
+        return found
+
+    before = entries(project / "locales")
+    run_pipeline(project, "extract", check=True)
+    run_pipeline(project, "update", check=True)
+    assert entries(project / "locales") == before
