@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import regex
 
+from pipeline.readability.sentences import split_at
+
 # A word of this many aksharas or more is a long word (see docs/readability.md).
 LONG_WORD_AKSHARAS = 5
 
@@ -69,21 +71,13 @@ def words(text: str) -> list[str]:
 def split_sentences(text: str) -> list[str]:
     """Split at ``।``, ``॥``, ``.``, ``?`` and ``!``, but not after an abbreviation
     such as डॉ. or inside a number such as 2.5."""
-    sentences = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        before = text[start:match.start()].rsplit(None, 1)
-        last_word = before[-1].lower() if before else ""
-        if match.group().startswith(".") and len(match.group()) == 1 and last_word in ABBREVIATIONS:
-            continue
-        piece = text[start:match.end()].strip()
-        if piece:
-            sentences.append(piece)
-        start = match.end()
-    rest = text[start:].strip()
-    if rest:
-        sentences.append(rest)
-    return [s for s in sentences if words(s)]
+    return [s for s in split_at(text, _SENTENCE_END, _after_abbreviation) if words(s)]
+
+
+def _after_abbreviation(text: str, start: int, match) -> bool:
+    before = text[start:match.start()].rsplit(None, 1)
+    last_word = before[-1].lower() if before else ""
+    return match.group().startswith(".") and len(match.group()) == 1 and last_word in ABBREVIATIONS
 
 
 @dataclass

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
 from pipeline.model import Block
+from pipeline.readability.sentences import split_at
 from pipeline.variables import SAMPLE_VALUES, VARIABLE
 
 # Stand-ins for clinic variables in Devanagari text, so a Marathi sentence is not
@@ -126,27 +127,19 @@ def split_sentences(text: str) -> list[str]:
     """Split English prose into sentences at . ! ? followed by a space, except after
     a known abbreviation (Dr., e.g.); a number such as 2.5 never splits. Pieces
     without a word character are dropped."""
-    sentences = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        mark = match.group()
-        if mark.startswith(".") and mark.rstrip("\"'”’)]") == ".":
-            before = text[start:match.start()].rsplit(None, 1)
-            last_word = before[-1].lower().lstrip("(\"'“‘") if before else ""
-            if last_word in ABBREVIATIONS:
-                following = text[match.end():].lstrip()[:1]
-                if last_word in ("a.m", "p.m") and following[:1].isupper():
-                    pass  # "at 9 a.m. Then ..." ends a sentence
-                else:
-                    continue
-        piece = text[start:match.end()].strip()
-        if piece:
-            sentences.append(piece)
-        start = match.end()
-    rest = text[start:].strip()
-    if rest:
-        sentences.append(rest)
-    return [s for s in sentences if _WORD_CHARACTER.search(s)]
+    return [s for s in split_at(text, _SENTENCE_END, _after_abbreviation) if _WORD_CHARACTER.search(s)]
+
+
+def _after_abbreviation(text: str, start: int, match) -> bool:
+    mark = match.group()
+    if not (mark.startswith(".") and mark.rstrip("\"'”’)]") == "."):
+        return False
+    before = text[start:match.start()].rsplit(None, 1)
+    last_word = before[-1].lower().lstrip("(\"'“‘") if before else ""
+    if last_word not in ABBREVIATIONS:
+        return False
+    following = text[match.end():].lstrip()[:1]
+    return not (last_word in ("a.m", "p.m") and following[:1].isupper())  # "at 9 a.m. Then" ends
 
 
 @dataclass(frozen=True)
