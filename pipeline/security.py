@@ -256,17 +256,18 @@ def source_chunks(lines: list[str]) -> list[tuple[int, int, str]]:
     return chunks
 
 
-def yaml_problems(text: str) -> list[Finding]:
+def yaml_problems(text: str, allow_aliases: bool = False) -> list[Finding]:
     """Anchors, aliases and deep nesting in YAML, found before it is loaded: a few
-    lines of aliases expand to billions of values, and deep nesting overflows the
-    loader's recursion. Syntax errors are left to the loader, which names the line."""
+    lines of aliases expand to billions of values for whatever walks the result, and
+    deep nesting overflows the loader's recursion. Syntax errors are left to the
+    loader, which names the line."""
     import yaml
 
     depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             line = event.start_mark.line + 1 if event.start_mark else 1
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            if not allow_aliases and (isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)):
                 return [Finding(line, "YAML anchors and aliases ('&' and '*') are not allowed here",
                                 "write each value out in full; quote text that starts with '&' or '*'")]
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
