@@ -30,6 +30,7 @@ from conftest import ROOT
 from test_hostile import STANDARD, base_project, write_marathi_catalog
 
 SLUGS = ("first-handout", "second-handout", "third-handout")
+TITLES = ("The first handout", "The second handout", "The third handout")
 BUILD = ("build", "--jobs", "2", "-q")
 RUNS = 6
 TEMPORARY = re.compile(r"^\..+\.tmp$")
@@ -41,8 +42,8 @@ CHANGED = {  # version B: every handout's paragraph and its translation change
 
 def make_project(folder: Path) -> Path:
     project = base_project(folder)
-    for number, slug in enumerate(SLUGS, start=1):
-        text = STANDARD.replace("title: A handout about chairs", f"title: Handout number {number}")
+    for slug, title in zip(SLUGS, TITLES):
+        text = STANDARD.replace("title: A handout about chairs", f"title: {title}")
         (project / "source" / f"{slug}.md").write_text(text, encoding="utf-8")
         write_marathi_catalog(project, slug)
     return project
@@ -58,8 +59,8 @@ def set_version(project: Path, version: str) -> None:
             path.write_text(text, encoding="utf-8")
 
 
-def pipeline(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def pipeline(project: Path, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
