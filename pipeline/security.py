@@ -15,6 +15,7 @@ the build.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -78,7 +79,7 @@ def find_unsafe_markup(text: str, markdown: bool = True, images_dir: Path | None
     With ``images_dir`` (source/images), each image must also be a safe file there.
     """
     if not markdown:
-        return _unique(_raw_html_findings(text, text, 1, as_text=True))
+        return _unique(_raw_html_findings(text, 1, as_text=True))
     limits = markup_limits(text)
     if limits:
         return limits  # too costly to render: the limits are the answer
@@ -86,7 +87,7 @@ def find_unsafe_markup(text: str, markdown: bool = True, images_dir: Path | None
 
     md = new_markdown()
     try:
-        html = md.convert(text)
+        rendered = md.convert(text)
     except RecursionError:
         return [Finding(1, "the Markdown is nested too deeply to read",
                         "remove the extra '*', '_', '[' or indentation")]
@@ -101,9 +102,9 @@ def find_unsafe_markup(text: str, markdown: bool = True, images_dir: Path | None
         if position >= 0:
             cursor = position
         line = text.count("\n", 0, max(position, 0)) + 1
-        findings.extend(_raw_html_findings(piece, text, line, as_text=False))
+        findings.extend(_raw_html_findings(piece, line, as_text=False))
     # Links and images written in Markdown syntax (raw HTML ones are reported above).
-    for tag, attribute, value in _url_attributes(html):
+    for tag, attribute, value in _url_attributes(rendered):
         finding = _url_finding(tag, attribute, value)
         if finding is None and tag == "img" and images_dir is not None:
             finding = image_file_problem(images_dir, value)
@@ -117,8 +118,6 @@ def _inside_raw_html(value: str, pieces) -> bool:
 
 
 def _decoded(piece: str) -> str:
-    import html
-
     return html.unescape(piece)
 
 
@@ -309,17 +308,17 @@ class _Tags(HTMLParser):
         self.declarations.append(data)
 
 
-def _parse(html: str) -> _Tags:
+def _parse(markup: str) -> _Tags:
     parser = _Tags()
     try:
-        parser.feed(html)
+        parser.feed(markup)
         parser.close()
     except Exception:  # HTMLParser is lenient; never let a report crash on odd input
         pass
     return parser
 
 
-def _raw_html_findings(piece: str, text: str, line: int, as_text: bool) -> list[Finding]:
+def _raw_html_findings(piece: str, line: int, as_text: bool) -> list[Finding]:
     """One finding per tag in a piece of raw HTML (or, ``as_text``, a plain-text
     string), naming the worst thing about it."""
     parsed = _parse(piece)
@@ -350,8 +349,8 @@ def _raw_html_findings(piece: str, text: str, line: int, as_text: bool) -> list[
     return findings
 
 
-def _url_attributes(html: str):
-    for tag, attributes in _parse(html).tags:
+def _url_attributes(markup: str):
+    for tag, attributes in _parse(markup).tags:
         for name, value in attributes:
             if (tag, name) in (("a", "href"), ("img", "src")):
                 yield tag, name, value
