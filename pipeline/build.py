@@ -148,6 +148,7 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FOR
                 summary.exit_code = max(summary.exit_code, problem.exit_code)
             stale = [u for u in (_stale_part(unit, manifest, output_dir, force) for unit in units) if u]
             summary.skipped = len(units) - len(stale)
+            _forget(stale, manifest)
             summary.timings.planning = time.perf_counter() - started
 
             building = time.perf_counter()
@@ -322,6 +323,18 @@ def _record(result: UnitResult, manifest: _Manifest, summary: Summary) -> None:
             out["held"] = result.held[fmt]
         record["outputs"][fmt] = out
     manifest.changed = True
+
+
+def _forget(stale: list[Unit], manifest: _Manifest) -> None:
+    """Drop the records of the outputs about to be rebuilt, and save that first: a
+    build killed after writing a new output but before recording it must not leave
+    the old record vouching for the new file (the next build would skip it)."""
+    for unit in stale:
+        outputs = manifest.units.get(unit.name, {}).get("outputs", {})
+        for fmt in unit.formats:
+            if outputs.pop(fmt, None) is not None:
+                manifest.changed = True
+    manifest.save()
 
 
 def _cores() -> int:
@@ -913,7 +926,7 @@ def run(config: Config, args) -> int:
         formats += (PRINT_SHOP,)
     summary = build(config, clinics=args.clinic, locales=args.locale, slugs=args.article,
                     formats=formats, force=args.force, jobs=args.jobs, report=report)
-    for problem in summary.problems:
+    for problem in dict.fromkeys(summary.problems):  # one message per problem, not per output
         print(problem, file=sys.stderr)
     if report is not None:
         report(describe_timings(summary))

@@ -14,8 +14,10 @@ content changes. ``SOURCE_DATE_EPOCH`` fixes the dates written into headers.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
+import gettext
 import io
 import json
 import math
@@ -62,13 +64,86 @@ def read_catalog(path: Path, locale: str | None = None) -> Catalog | None:
     path = Path(path)
     if not path.exists():
         return None
-    data = _prepared_for_babel(path, path.read_bytes())
+    data = _prepared_for_babel(path, _checked_catalog_bytes(path, path.read_bytes()))
     try:
         return read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
     except Exception as err:  # babel raises PoFileError with a 0-based line number
         line = getattr(err, "lineno", None)
         raise InputError(path, line + 1 if isinstance(line, int) else None, f"cannot read catalog: {err}",
                          "fix the syntax (msgfmt --check shows it) or restore the file from version control") from None
+
+
+MAX_CATALOG_BYTES = 2_000_000  # a handout's catalog is a few kilobytes
+_HEADER = re.compile(rb'^msgid[ \t]+""[ \t]*\r?\nmsgstr[ \t]+((?:"(?:[^"\\\n]|\\.)*"[ \t]*(?:\r?\n|$))+)', re.M)
+_PLURAL_FORMS_VALUE = re.compile(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*")
+
+
+def _checked_catalog_bytes(path: Path, data: bytes) -> bytes:
+    """What Babel reports without a line, or not at all: an empty or huge file, text
+    that is not in the header's character set, a Plural-Forms header msgfmt rejects.
+    Returns the bytes without a UTF-8 byte-order mark."""
+    if not data.strip():
+        raise InputError(path, 1, "the catalog is empty",
+                         "restore it from version control, or run `python -m pipeline update` to start it again")
+    if len(data) > MAX_CATALOG_BYTES:
+        raise InputError(path, None, f"the catalog is {len(data):,} bytes; catalogs are limited to {MAX_CATALOG_BYTES:,}",
+                         "restore it from version control; a handout's catalog is a few kilobytes")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    fields = _header_fields(data)
+    line, content_type = fields.get("content-type", (1, ""))
+    found = re.search(r"charset=([A-Za-z0-9._-]+)", content_type)
+    charset = found.group(1) if found else "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        raise InputError(path, line, f"unknown character set '{charset}' in the header",
+                         "write charset=UTF-8 in the Content-Type header and save the file as UTF-8") from None
+    try:
+        data.decode(charset)
+    except UnicodeDecodeError as err:
+        raise InputError(path, data[:err.start].count(b"\n") + 1,
+                         f"the file is not {charset} text as its header says (byte 0x{data[err.start]:02x})",
+                         "save the file as UTF-8 (Poedit and Weblate do), with charset=UTF-8 in the header") from None
+    if "plural-forms" in fields:
+        line, value = fields["plural-forms"]
+        match = _PLURAL_FORMS_VALUE.fullmatch(value)
+        problem = None if match else "it must read 'nplurals=N; plural=EXPRESSION;'"
+        if match:
+            try:
+                gettext.c2py(match.group(2))
+            except (ValueError, RecursionError) as err:
+                problem = f"the plural expression does not parse ({err})"
+        if problem:
+            raise InputError(path, line, f"the Plural-Forms header is not valid: {problem}",
+                             "copy it from the template or a working catalog of the language, "
+                             "e.g. nplurals=2; plural=(n != 1);")
+    return data
+
+
+def _header_fields(data: bytes) -> dict[str, tuple[int, str]]:
+    """The header's fields (lowercase names) and the line each starts on, however a
+    tool wrapped the header's strings."""
+    match = _HEADER.search(data, 0, 20_000)
+    if not match:
+        return {}
+    fields: dict[str, tuple[int, str]] = {}
+    first = data[:match.start(1)].count(b"\n") + 1
+    pending, pending_line = "", first
+    for number, piece in enumerate(match.group(1).split(b"\n"), start=first):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if not pending:
+            pending_line = number
+        pending += piece[1:-1].decode("latin-1").replace('\\"', '"')
+        while "\\n" in pending:
+            field, pending = pending.split("\\n", 1)
+            name, _, value = field.partition(":")
+            if name.strip():
+                fields[name.strip().lower()] = (pending_line, value.strip())
+            pending_line = number
+    return fields
 
 
 _STRING_LINE = re.compile(rb'^(?:#~\s*)?(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"$')

@@ -53,6 +53,10 @@ def load_yaml_with_lines(text: str, path: Path, line_offset: int = 0):
 
     ``line_offset`` shifts line numbers, for YAML embedded in another file.
     """
+    from pipeline.security import yaml_problems
+
+    for problem in yaml_problems(text, allow_aliases=True):
+        raise InputError(path, problem.line + line_offset, problem.message, problem.hint)
     loader = _LineLoader(text)
     loader.name = str(path)
     try:

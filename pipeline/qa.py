@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 
+from pipeline import security
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, selected_locales, without_link_targets
 from pipeline.errors import InputError
 from pipeline.model import Config
@@ -225,9 +226,21 @@ def structure(text: str) -> Structure:
 # ------------------------------------------------------------------ the checks
 
 
+def safe_markup(entry: Entry) -> Iterator[Problem]:
+    """Raw HTML, scripts, event handlers, links that run code and images from outside
+    source/images never reach a page (the renderer strips them): say where they were."""
+    for finding in security.find_unsafe_markup(entry.translation, markdown=entry.markdown):
+        yield entry.problem(ERROR, "safe_markup", f"{finding.message}; {finding.hint}")
+
+
+def _renderable(entry: Entry) -> bool:
+    """Whether both texts are small enough to render (safe_markup reports the rest)."""
+    return not (security.markup_limits(entry.source) or security.markup_limits(entry.translation))
+
+
 def markdown_structure(entry: Entry) -> Iterator[Problem]:
     """Emphasis, code, links and images must survive translation, one for one."""
-    if not entry.markdown:
+    if not entry.markdown or not _renderable(entry):
         return
     source, translation = structure(entry.source), structure(entry.translation)
     for tag, label in INLINE_ELEMENTS.items():
@@ -240,7 +253,7 @@ def markdown_structure(entry: Entry) -> Iterator[Problem]:
 
 def link_targets(entry: Entry) -> Iterator[Problem]:
     """Links and images point where the source's do, or to a localized version."""
-    if not entry.markdown:
+    if not entry.markdown or not _renderable(entry):
         return
     source, translation = structure(entry.source), structure(entry.translation)
     for kind, wanted, found in (("link", source.links, translation.links),
@@ -403,7 +416,7 @@ def glossary_terms(entry: Entry) -> Iterator[Problem]:
                                 f'glossary: "{term.source}" is {accepted} in this language{note}')
 
 
-CHECKS = [markdown_structure, link_targets, numbers, placeholders, end_mark, identical_to_source, glossary_terms]
+CHECKS = [safe_markup, markdown_structure, link_targets, numbers, placeholders, end_mark, identical_to_source, glossary_terms]
 
 
 # ------------------------------------------------------------------ catalogs
