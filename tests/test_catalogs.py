@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from babel.messages.plurals import get_plural
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import catalog_project, msgfmt_check, run_cli
 from pipeline import cli
 from pipeline.catalogs import (catalog_path, catalog_stats, merge_catalog, po_bytes, read_catalog,
                                source_words, template_path)
@@ -27,23 +26,11 @@ DATE = {"SOURCE_DATE_EPOCH": "1767225600"}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return shutil.copytree(FIXTURE / "project", tmp_path / "project")
+    return catalog_project(tmp_path)
 
 
 def run(project: Path, *args: str, env: dict | None = None) -> int:
-    old = dict(os.environ)
-    os.environ.update(env or DATE)
-    try:
-        return cli.main([*args, "--config", str(project / "clinics.yaml"), "-q"])
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-
-
-def msgfmt_check(path: Path) -> None:
-    result = subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "warning" not in result.stderr, result.stderr
+    return run_cli(project, *args, env=env or DATE)
 
 
 def catalog_file(project: Path, domain: str = "sample") -> Path:

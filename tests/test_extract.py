@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -14,7 +12,7 @@ import polib
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
 
-from pipeline import cli
+from conftest import catalog_project, msgfmt_check, run_cli
 from pipeline.config import load_config
 from pipeline.extract import LANGUAGE_NAME_CONTEXT, extract_article, extract_markdown, extract_ui
 from pipeline.sources import load_article
@@ -25,23 +23,11 @@ FIXTURE = ROOT / "tests" / "fixtures" / "catalogs"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return shutil.copytree(FIXTURE / "project", tmp_path / "project")
+    return catalog_project(tmp_path)
 
 
 def run(project: Path, *args: str, env: dict | None = None) -> int:
-    old = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        return cli.main([*args, "--config", str(project / "clinics.yaml"), "-q"])
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-
-
-def msgfmt_check(path: Path) -> None:
-    result = subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "warning" not in result.stderr, result.stderr
+    return run_cli(project, *args, env=env or {})
 
 
 def entries(path: Path) -> list[polib.POEntry]:
