@@ -471,14 +471,7 @@ def _carry(wanted, source, nplurals: int, fuzzy: bool = False):
     """``wanted`` (a template entry) with the translation, translator's comment and
     state of ``source``; with ``fuzzy``, marked fuzzy with ``#| msgid`` showing the
     text the translation was made for."""
-    entry = polib.POEntry(
-        msgctxt=wanted.msgctxt,
-        msgid=wanted.msgid,
-        msgid_plural=wanted.msgid_plural,
-        comment=wanted.comment,
-        occurrences=list(wanted.occurrences),
-        tcomment=source.tcomment,
-    )
+    entry = _entry_for(wanted, tcomment=source.tcomment)
     # Format flags describe the source text (the template's); the rest is the translator's.
     flags = {f for f in wanted.flags if _is_format_flag(f)} | {f for f in source.flags if not _is_format_flag(f)}
     if wanted.msgid_plural:
@@ -502,15 +495,14 @@ def _carry(wanted, source, nplurals: int, fuzzy: bool = False):
     return entry
 
 
+def _entry_for(wanted, **fields):
+    """A catalog entry for template entry ``wanted``: its text, comments and places."""
+    return polib.POEntry(msgctxt=wanted.msgctxt, msgid=wanted.msgid, msgid_plural=wanted.msgid_plural,
+                         comment=wanted.comment, occurrences=list(wanted.occurrences), **fields)
+
+
 def _fresh(wanted, nplurals: int):
-    entry = polib.POEntry(
-        msgctxt=wanted.msgctxt,
-        msgid=wanted.msgid,
-        msgid_plural=wanted.msgid_plural,
-        comment=wanted.comment,
-        occurrences=list(wanted.occurrences),
-        flags=_ordered_flags(f for f in wanted.flags if f != "fuzzy"),
-    )
+    entry = _entry_for(wanted, flags=_ordered_flags(f for f in wanted.flags if f != "fuzzy"))
     if wanted.msgid_plural:
         entry.msgstr_plural = {index: "" for index in range(nplurals)}
     return entry
