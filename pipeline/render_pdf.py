@@ -27,20 +27,31 @@ BLEED = "3mm"
 BOTTOM_MARGIN_MM = {False: 24, True: 34}  # keyed by large_print
 
 _installed = False
+_font_config = None  # one per process: fonts are found, opened and measured once
+_static_css: dict = {}  # parsed stylesheet files, by path
 
 
 def _install() -> None:
     """Load WeasyPrint once per process, with the text-layer fix for Devanagari."""
-    global _installed
+    global _installed, _font_config
     if _installed:
         return
-    try:
-        from pipeline import pdf_text
-    except ImportError:  # pragma: no cover - the fix ships with the package
-        pdf_text = None
-    if pdf_text is not None:
-        pdf_text.install()
+    from weasyprint.text.fonts import FontConfiguration
+
+    from pipeline import pdf_text
+
+    pdf_text.install()
+    _font_config = FontConfiguration()
     _installed = True
+
+
+def _stylesheet(path: Path, fetcher):
+    """A stylesheet file parsed once per process (the shipped files hold no URLs)."""
+    from weasyprint import CSS
+
+    if path not in _static_css:
+        _static_css[path] = CSS(filename=str(path), url_fetcher=fetcher, font_config=_font_config)
+    return _static_css[path]
 
 
 def _css_string(text: str) -> str:
@@ -141,13 +152,13 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
     logger.addHandler(log)
     try:
         document = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
-        stylesheets = [CSS(filename=str(STATIC_DIR / "handout.css"), url_fetcher=fetcher)]
+        stylesheets = [_stylesheet(STATIC_DIR / "handout.css", fetcher)]
         if large_print:
-            stylesheets.append(CSS(filename=str(LARGE_PRINT_CSS), url_fetcher=fetcher))
+            stylesheets.append(_stylesheet(LARGE_PRINT_CSS, fetcher))
         stylesheets.append(CSS(string=page_css(clinic, locale, page_label, large_print, print_shop),
-                               url_fetcher=fetcher))
+                               url_fetcher=fetcher, font_config=_font_config))
         pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
-                                 uncompressed_pdf=False)
+                                 uncompressed_pdf=False, font_config=_font_config)
     except FatalURLFetchingError as err:
         raise BuildError(f"{label}: {err}") from None
     finally:
