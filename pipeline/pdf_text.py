@@ -156,6 +156,8 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     font_before = getattr(stream, "_current_font", None)
     result = _originals["draw_first_line"](
         stream, textbox, text_overflow, block_ellipsis, matrix)
+    if textbox.pango_layout.text.isascii():
+        return result  # one glyph per character, in order: WeasyPrint's text layer is right
     try:
         _fix_line(stream, textbox, start, font_before)
     except _CannotFix as reason:
