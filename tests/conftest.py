@@ -70,17 +70,28 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
-@pytest.fixture(scope="session")
-def built() -> Path:
-    """The real project built once into tests/.tmp/built (shared by xdist workers)."""
+def once_per_run(name: str, make) -> Path:
+    """The folder tests/.tmp/<name>, filled by ``make(folder)`` once per test run and
+    shared by the xdist workers of that run (a later run makes it afresh)."""
     TMP.mkdir(parents=True, exist_ok=True)
-    folder = TMP / "built"
-    marker = folder / ".done"
-    with FileLock(str(TMP / "built.lock")):
-        run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getppid()))
+    folder = TMP / name
+    marker = folder / ".run"
+    with FileLock(str(TMP / f"{name}.lock")):
+        run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
         if not (marker.exists() and marker.read_text() == run_id):
             shutil.rmtree(folder, ignore_errors=True)
-            copy_project(folder)
-            run_pipeline(folder, "build", "-q", check=True)
+            folder.mkdir(parents=True)
+            make(folder)
             marker.write_text(run_id)
     return folder
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    """The real project built once into tests/.tmp/built."""
+
+    def make(folder: Path) -> None:
+        copy_project(folder)
+        run_pipeline(folder, "build", "-q", check=True)
+
+    return once_per_run("built", make)

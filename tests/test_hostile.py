@@ -30,9 +30,8 @@ import pytest
 import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
-from filelock import FileLock
 
-from conftest import ROOT, TMP
+from conftest import ROOT, TMP, once_per_run
 
 HERE = Path(__file__).resolve().parent / "hostile"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
@@ -378,19 +377,12 @@ def _standard_blocks():
 @pytest.fixture(scope="session")
 def hostile() -> HostileBuild:
     """The hostile project, built once per test run (shared by xdist workers)."""
-    TMP.mkdir(parents=True, exist_ok=True)
-    folder = TMP / "hostile"
-    record_path = folder / "record.json"
-    with FileLock(str(TMP / "hostile.lock")):
-        run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
-        record = json.loads(record_path.read_text()) if record_path.exists() else {}
-        if record.get("run") != run_id:
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            record = _build_hostile(folder)
-            record["run"] = run_id
-            record_path.write_text(json.dumps(record, ensure_ascii=False))
-    return HostileBuild(folder, record)
+
+    def make(folder: Path) -> None:
+        (folder / "record.json").write_text(json.dumps(_build_hostile(folder), ensure_ascii=False))
+
+    folder = once_per_run("hostile", make)
+    return HostileBuild(folder, json.loads((folder / "record.json").read_text()))
 
 
 # ------------------------------------------------------------------ reading outputs back
