@@ -137,7 +137,19 @@ def glossary_for(config: Config, locale: str) -> tuple[GlossaryTerm, ...]:
     language = config.locales.get(locale)
     if language is None or language.glossary is None:
         return ()
-    return load_glossary(language.glossary, config.source_language, locale)
+    try:
+        stat = language.glossary.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = None  # load_glossary says the file is missing
+    return _cached_glossary(language.glossary, stamp, config.source_language, locale)
+
+
+@lru_cache(maxsize=16)
+def _cached_glossary(path: Path, stamp, source_language: str, locale: str) -> tuple[GlossaryTerm, ...]:
+    """A glossary read once per process while the file stays the same (a build checks
+    every catalog of a locale against it)."""
+    return load_glossary(path, source_language, locale)
 
 
 # ------------------------------------------------------------------ what a check sees
