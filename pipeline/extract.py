@@ -145,12 +145,12 @@ def extract_ui(config: Config, templates_dir: Path = TEMPLATES_DIR) -> Catalog:
                                  "fix the template syntax") from None
         for lineno, message, comments, context in found:
             _add(catalog, message, (reference, lineno), comments, context, keep_python_format=True)
-    # Strings that code puts on a page (the PDF footer), marked with N_() in one module.
+    # Strings that code puts on a page (the PDF footer, link labels), marked with N_() in one module.
     with open(INTERFACE_MODULE, "rb") as handle:
         for lineno, message, comments, context in extract("python", handle, keywords={"N_": None},
                                                           comment_tags=("",)):
-            _add(catalog, message, ("pipeline/interface.py", lineno), comments, context)
-            catalog.get(message, context=context).flags.add("python-brace-format")
+            _add(catalog, message, ("pipeline/interface.py", lineno), comments, context,
+                 placeholders=None)  # the code fills in its own fields ({page}, {number})
     for code in sorted(config.locales):
         locale = config.locales[code]
         _add(catalog, locale.english_name, (_reference(config.path, config.root), None),
@@ -166,7 +166,8 @@ def _new_template(domain: str, what: str) -> Catalog:
     return catalog
 
 
-def _add(catalog: Catalog, message, location, comments, context, keep_python_format=False) -> None:
+def _add(catalog: Catalog, message, location, comments, context, keep_python_format=False,
+         placeholders=VARIABLES) -> None:
     catalog.add(message, None, [location], auto_comments=comments, context=context)
     added = catalog.get(message[0] if isinstance(message, tuple) else message, context=context)
     # Babel guesses format flags from the text: "50% of" looks like a %-format to it.
@@ -176,19 +177,20 @@ def _add(catalog: Catalog, message, location, comments, context, keep_python_for
         added.flags.discard("python-format")
     added.flags.discard("python-brace-format")
     text = message[0] if isinstance(message, tuple) else message
-    if _is_brace_format(text):
+    if _is_brace_format(text, placeholders):
         added.flags.add("python-brace-format")
 
 
-def _is_brace_format(text: str) -> bool:
-    """Whether ``text`` has clinic variables and is a valid Python brace format."""
+def _is_brace_format(text: str, names=VARIABLES) -> bool:
+    """Whether ``text`` has placeholders and is a valid Python brace format whose
+    fields are all in ``names`` (the clinic variables; ``None``: any name)."""
     if not variables_in(text):
         return False
     try:
         fields = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
     except ValueError:
         return False
-    return all(name in VARIABLES for name in fields)
+    return names is None or all(name in names for name in fields)
 
 
 def _reference(path: Path, root: Path | None) -> str:
