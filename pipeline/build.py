@@ -33,6 +33,7 @@ from pipeline import __version__
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.errors import InputError, PipelineError
 from pipeline.files import remove_stale_temporaries, write_atomic
+from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS, PAGE_OF_PAGES
 from pipeline.model import Config
 from pipeline.sources import SLUG_PATTERN, article_paths
 
@@ -616,12 +617,16 @@ def _build_unit(unit: Unit) -> UnitResult:
             for fmt in print_formats:
                 kept = (output_dir / unit.output_path(fmt)).exists()
                 result.held[fmt] = reason + (", last good PDF kept" if kept else "")
-        pdf_href = pdf_path.name if (publish_pdf and "pdf" in unit.formats) or pdf_path.exists() else None
+        large_print_path = output_dir / unit.output_path("large-print")
+        pdf_href, large_print_href = (
+            path.name if (publish_pdf and fmt in unit.formats) or path.exists() else None
+            for fmt, path in (("pdf", pdf_path), ("large-print", large_print_path)))
 
         if "html" in unit.formats:
             clock = time.perf_counter()
             if translation.percent >= threshold.get("html", 0):
-                html = render_page(config, article, translation, clinic, locale, pdf_href=pdf_href)
+                html = render_page(config, article, translation, clinic, locale, pdf_href=pdf_href,
+                                   large_print_href=large_print_href)
                 result.written["html"] = _write(output_dir, unit.output_path("html"), html.encode("utf-8"))
             else:
                 result.held["html"] = f"{translation.percent:.0f}% translated (needs {threshold['html']}%)"
@@ -632,19 +637,22 @@ def _build_unit(unit: Unit) -> UnitResult:
 
             clock = time.perf_counter()
             print_html = render_page(config, article, translation, clinic, locale, for_print=True)
-            page_label = _interface_text(config, unit.locale).gettext("Page {page} of {pages}")
+            ui = _interface_text(config, unit.locale)
+            labels = {"page_label": ui.gettext(PAGE_OF_PAGES), "call_label": ui.gettext(CALL_NUMBER),
+                      "email_label": ui.gettext(EMAIL_ADDRESS)}
             allowed = [config.source_dir, CODE_DIR / "static"]
             shared = time.perf_counter() - clock
             for fmt in print_formats:
                 clock = time.perf_counter()
                 pdf = render_pdf(print_html, base_dir=config.source_dir, clinic=clinic, locale=locale,
-                                 page_label=page_label, allowed_roots=allowed,
+                                 allowed_roots=allowed,
                                  large_print=(fmt == "large-print"), print_shop=(fmt == PRINT_SHOP),
-                                 label=f"{unit.source}")
+                                 label=f"{unit.source}", **labels)
                 result.written[fmt] = _write(output_dir, unit.output_path(fmt), pdf)
                 result.format_seconds[fmt] = time.perf_counter() - clock + shared / len(print_formats)
         result.entry["html"] = (output_dir / unit.output_path("html")).exists()
         result.entry["pdf"] = pdf_path.exists()
+        result.entry["large_print"] = large_print_path.exists()
     except PipelineError as err:
         result.error = err.format() if isinstance(err, InputError) else f"{unit.name}: {err}"
         result.exit_code = err.exit_code

@@ -1,4 +1,6 @@
-"""Interface strings that code, not a template, puts on a page, marked for extraction."""
+"""Interface strings that code, not a template, puts on a page, marked for extraction.
+
+A comment on the line above a string is its note to translators."""
 
 
 def N_(text: str) -> str:
@@ -6,4 +8,13 @@ def N_(text: str) -> str:
     return text
 
 
-PAGE_OF_PAGES = N_("Page {page} of {pages}")  # PDF footer: {page} and {pages} are numbers
+# PDF footer: {page} and {pages} are numbers
+PAGE_OF_PAGES = N_("Page {page} of {pages}")
+# index page: a link to a handout's PDF
+PRINT_VERSION = N_("Print version (PDF)")
+# a link to the same handout printed in large type (18 pt and more), for readers with low vision
+LARGE_PRINT_VERSION = N_("Large print (PDF)")
+# PDF: what a screen reader says for a phone link; {number} is the phone number
+CALL_NUMBER = N_("Call {number}")
+# PDF: what a screen reader says for an email link; {address} is the email address
+EMAIL_ADDRESS = N_("Email {address}")

@@ -19,6 +19,7 @@ from babel.dates import format_date
 
 from pipeline import markup, security
 from pipeline.errors import InputError
+from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION
 from pipeline.model import Article, Clinic, Config, Locale, localized
 from pipeline.translate import InterfaceText, Translation
 from pipeline.variables import clinic_values, expand
@@ -68,7 +69,13 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.globals["lang_attr"] = _lang_attr
+    env.globals["tel"] = tel_target
     return env
+
+
+def tel_target(number: str) -> str:
+    """A ``tel:`` link target: the digits and a leading + of a number as printed."""
+    return "tel:" + re.sub(r"[^0-9+]", "", number)
 
 
 @jinja2.pass_context
@@ -231,6 +238,7 @@ def render_page(
     for_print: bool = False,
     asset_base: str = "../../assets/",
     pdf_href: str | None = None,
+    large_print_href: str | None = None,
 ) -> str:
     """The full HTML page of one handout for one clinic and locale."""
     ui = InterfaceText(config, locale.code)
@@ -280,11 +288,11 @@ def render_page(
         crisis_name_lang=crisis_name_lang,
         crisis_description=crisis_description,
         crisis_description_lang=crisis_description_lang,
-        tel=lambda number: "tel:" + re.sub(r"[^0-9+]", "", number),
         other_languages=other_languages,
         for_print=for_print,
         asset_base=asset_base,
         pdf_href=pdf_href,
+        large_print_href=large_print_href,
         sources=article.sources,
     )
     return localize_digits_in_html(html, config.locales)
@@ -294,7 +302,7 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
     """The clinic's index page: its handouts, grouped by language.
 
     ``entries``: dicts with locale, slug, title, title_lang, summary, html (bool),
-    pdf (bool), note (why a PDF is held back, or "").
+    pdf (bool), large_print (bool), note (why a PDF is held back, or "").
     """
     first = config.locales[clinic.locales[0]]
     ui = InterfaceText(config, first.code)
@@ -306,8 +314,10 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
         groups.append({
             "locale": locale,
             "entries": [e for e in entries if e["locale"] == code],
-            "pdf_label": group_ui.gettext("Print version (PDF)"),
-            "pdf_label_lang": group_ui.language_of("Print version (PDF)"),
+            "pdf_label": group_ui.gettext(PRINT_VERSION),
+            "pdf_label_lang": group_ui.language_of(PRINT_VERSION),
+            "large_print_label": group_ui.gettext(LARGE_PRINT_VERSION),
+            "large_print_label_lang": group_ui.language_of(LARGE_PRINT_VERSION),
         })
     clinic_name, clinic_name_lang = localized(clinic.name, first.code)
     crisis_name, crisis_name_lang = localized(clinic.crisis_line.name, first.code)

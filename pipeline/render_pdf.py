@@ -17,7 +17,7 @@ import pikepdf
 
 from pipeline.errors import BuildError
 from pipeline.model import Clinic, Locale, localized
-from pipeline.render_html import STATIC_DIR, localize_digits
+from pipeline.render_html import STATIC_DIR, localize_digits, tel_target
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari"}
@@ -140,8 +140,12 @@ def make_url_fetcher(allowed_roots: list[Path]):
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_label: str,
                allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
-               label: str = "") -> bytes:
-    """Render ``html`` (the print form of a handout page) to PDF bytes."""
+               label: str = "", call_label: str = "Call {number}",
+               email_label: str = "Email {address}") -> bytes:
+    """Render ``html`` (the print form of a handout page) to PDF bytes.
+
+    ``page_label`` ("Page {page} of {pages}"), ``call_label`` and ``email_label`` (what a
+    screen reader says for a phone or email link) are in the locale's language."""
     _install()
     from weasyprint import CSS, HTML
     from weasyprint.urls import FatalURLFetchingError
@@ -165,10 +169,42 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
         logger.removeHandler(log)
     if log.messages:
         raise BuildError(f"{label}: the PDF would not be accessible: " + "; ".join(log.messages))
-    return mark_page_furniture_as_artifacts(pdf)
+    numbers = [clinic.phone, clinic.crisis_line.number, clinic.emergency_number]
+    links = {tel_target(n): call_label.format(number=localize_digits(n, locale)) for n in numbers}
+    if clinic.email:
+        links[f"mailto:{clinic.email}"] = email_label.format(address=clinic.email)
+    return finish_pdf(pdf, links)
 
 
-def mark_page_furniture_as_artifacts(pdf_bytes: bytes) -> bytes:
+def finish_pdf(pdf_bytes: bytes, links: dict[str, str] | None = None) -> bytes:
+    """What WeasyPrint leaves undone: the running footer marked as a pagination
+    artifact, and the clinic's phone and email links described in words (``links``:
+    target to description) instead of by their raw target."""
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        changed = _mark_page_furniture(pdf)
+        changed = _describe_links(pdf, links or {}) or changed
+        if not changed:
+            return pdf_bytes
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=True, deterministic_id=True)
+        return out.getvalue()
+
+
+def _describe_links(pdf: pikepdf.Pdf, descriptions: dict[str, str]) -> bool:
+    """WeasyPrint describes every link by its target, so a screen reader says
+    "tel colon 14416"; a phone link is described as "Call 14416" instead."""
+    changed = False
+    for page in pdf.pages:
+        for annotation in page.obj.get("/Annots", ()):
+            action = annotation.get("/A")
+            uri = str(action.get("/URI", "")) if isinstance(action, pikepdf.Dictionary) else ""
+            if annotation.get("/Subtype") == pikepdf.Name.Link and uri in descriptions:
+                annotation.Contents = pikepdf.String(descriptions[uri])
+                changed = True
+    return changed
+
+
+def _mark_page_furniture(pdf: pikepdf.Pdf) -> bool:
     """Mark the running footer as a pagination artifact.
 
     WeasyPrint tags the text of page-margin boxes but leaves its structure elements
@@ -177,39 +213,34 @@ def mark_page_furniture_as_artifacts(pdf_bytes: bytes) -> bytes:
     forbids; screen readers may read the footer in the middle of a sentence. Here
     that content becomes ``/Artifact <</Type /Pagination>>`` and leaves the parent tree.
     """
-    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        root = pdf.Root.get("/StructTreeRoot")
-        if not isinstance(root, pikepdf.Dictionary) or "/ParentTree" not in root:
-            return pdf_bytes
-        reachable = _structure_elements(root)
-        parent_tree = _number_tree(root.ParentTree)
-        changed = False
-        for page in pdf.pages:
-            if "/StructParents" not in page.obj:
-                continue
-            mapping = parent_tree.get(int(page.obj.StructParents))
-            if not isinstance(mapping, pikepdf.Array):
-                continue
-            orphans = {mcid for mcid, element in enumerate(mapping)
-                       if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
-            if not orphans:
-                continue
-            instructions = pikepdf.parse_content_stream(page)
-            for index, (operands, operator) in enumerate(instructions):
-                if (str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary)
-                        and int(operands[1].get("/MCID", -1)) in orphans):
-                    artifact = pikepdf.Dictionary(Type=pikepdf.Name.Pagination)
-                    instructions[index] = pikepdf.ContentStreamInstruction(
-                        [pikepdf.Name.Artifact, artifact], pikepdf.Operator("BDC"))
-            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-            for mcid in orphans:
-                mapping[mcid] = None
-            changed = True
-        if not changed:
-            return pdf_bytes
-        out = io.BytesIO()
-        pdf.save(out, compress_streams=True, deterministic_id=True)
-        return out.getvalue()
+    root = pdf.Root.get("/StructTreeRoot")
+    if not isinstance(root, pikepdf.Dictionary) or "/ParentTree" not in root:
+        return False
+    reachable = _structure_elements(root)
+    parent_tree = _number_tree(root.ParentTree)
+    changed = False
+    for page in pdf.pages:
+        if "/StructParents" not in page.obj:
+            continue
+        mapping = parent_tree.get(int(page.obj.StructParents))
+        if not isinstance(mapping, pikepdf.Array):
+            continue
+        orphans = {mcid for mcid, element in enumerate(mapping)
+                   if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
+        if not orphans:
+            continue
+        instructions = pikepdf.parse_content_stream(page)
+        for index, (operands, operator) in enumerate(instructions):
+            if (str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary)
+                    and int(operands[1].get("/MCID", -1)) in orphans):
+                artifact = pikepdf.Dictionary(Type=pikepdf.Name.Pagination)
+                instructions[index] = pikepdf.ContentStreamInstruction(
+                    [pikepdf.Name.Artifact, artifact], pikepdf.Operator("BDC"))
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+        for mcid in orphans:
+            mapping[mcid] = None
+        changed = True
+    return changed
 
 
 def _structure_elements(root: pikepdf.Dictionary) -> set:

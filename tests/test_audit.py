@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT, copy_project, run_pipeline
 from pipeline.audit import CHECKS, audit_folder, audit_pdf
 from pipeline.config import load_config
-from pipeline.render_pdf import mark_page_furniture_as_artifacts
+from pipeline.render_pdf import finish_pdf
 
 CONFIG = load_config(ROOT / "clinics.yaml")
 IMAGE = ROOT / "source" / "images" / "tms-session.svg"
@@ -56,7 +56,7 @@ def render(html: str, **options) -> bytes:
 
 @pytest.fixture(scope="module")
 def sample_bytes() -> bytes:
-    return mark_page_furniture_as_artifacts(render(SAMPLE))
+    return finish_pdf(render(SAMPLE))
 
 
 def problems_of(data: bytes, tmp_path: Path, name: str = "sample.pdf", lang: str | None = "en"):
@@ -237,20 +237,20 @@ def test_untagged_content_fails(sample_bytes, tmp_path):
 
 def test_headings_out_of_order_fail(tmp_path):
     html = SAMPLE.replace("<h2>A picture</h2>", "<h4>A picture</h4>")
-    problems = problems_of(mark_page_furniture_as_artifacts(render(html)), tmp_path)
+    problems = problems_of(finish_pdf(render(html)), tmp_path)
     assert [(p.check, p.page, p.message) for p in problems] == [("headings", 1, "skips a level: H4 after H1")]
     assert problems[0].element.startswith("H4 element #")
 
 
 def test_table_without_headers_fails(tmp_path):
     html = SAMPLE.replace('<th scope="col">', "<td>").replace("</th>", "</td>")
-    problems = problems_of(mark_page_furniture_as_artifacts(render(html)), tmp_path)
+    problems = problems_of(finish_pdf(render(html)), tmp_path)
     assert [(p.check, p.message) for p in problems] == [("tables", "no header cells (TH)")]
 
 
 def test_heading_alone_at_the_bottom_of_a_page_fails(tmp_path):
     html = SAMPLE.replace("<h2>A picture</h2>", '<h2 style="break-after: page">A picture</h2>')
-    data = mark_page_furniture_as_artifacts(render(html))
+    data = finish_pdf(render(html))
     problems = problems_of(data, tmp_path)
     assert [(p.check, p.page, p.message) for p in problems] == [
         ("page-breaks", 1, "alone at the bottom of the page: its text starts on page 2")]

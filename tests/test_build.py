@@ -110,6 +110,38 @@ def test_large_print_edition(built):
             assert len(large.pages) > len(normal.pages)
 
 
+@pytest.mark.parametrize("clinic,locale,slug", UNITS)
+def test_web_page_links_both_print_editions(built, clinic, locale, slug):
+    page = parse(built / "outputs" / clinic / locale / f"{slug}.html")
+    links = {a.get("href"): a for a in page.findall(".//h:nav//h:a[@type='application/pdf']", NS)}
+    assert set(links) == {f"{slug}.pdf", f"{slug}.large-print.pdf"}
+    for href in links:
+        assert (built / "outputs" / clinic / locale / href).is_file()
+    if locale == "mr":
+        assert texts(links[f"{slug}.large-print.pdf"]) == "मोठ्या अक्षरांतील प्रत (PDF)"
+    else:
+        assert texts(links[f"{slug}.large-print.pdf"]) == "Large print (PDF)"
+
+
+@pytest.mark.parametrize("clinic,locale", sorted({(c, code) for c, code, _ in UNITS}))
+def test_pdf_phone_and_email_links_are_described_in_words(built, clinic, locale):
+    """A screen reader gives a link's description: "Call 14416", not "tel:14416"."""
+    crisis = CONFIG.clinics[clinic].crisis_line.number
+    email = CONFIG.clinics[clinic].email
+    expected = {
+        "en": {f"tel:{crisis}": f"Call {crisis}", f"mailto:{email}": f"Email {email}"},
+        "mr": {f"tel:{crisis}": f"{crisis.translate(str.maketrans('0123456789', '०१२३४५६७८९'))} वर फोन करा",
+               f"mailto:{email}": f"{email} वर ईमेल करा"},
+    }[locale]
+    with pikepdf.open(built / "outputs" / clinic / locale / f"{ARTICLES[0].slug}.pdf") as pdf:
+        described = {str(a.A.URI): str(a.Contents) for page in pdf.pages for a in page.obj.get("/Annots", ())
+                     if a.get("/Subtype") == "/Link" and "/URI" in a.get("/A", {})}
+    assert set(expected) <= set(described), described
+    for target, description in expected.items():
+        assert described[target] == description
+    assert not [d for d in described.values() if d.startswith(("tel:", "mailto:"))], described
+
+
 def test_index_lists_handouts_per_language(built):
     for cid, clinic in CONFIG.clinics.items():
         page = parse(built / "outputs" / cid / "index.html")
@@ -119,7 +151,8 @@ def test_index_lists_handouts_per_language(built):
         for section in sections:
             hrefs = {a.get("href") for a in section.findall(".//h:a", NS)}
             for article in ARTICLES:
-                assert f"{section.get('lang')}/{article.slug}.html" in hrefs
+                for suffix in (".html", ".pdf", ".large-print.pdf"):
+                    assert f"{section.get('lang')}/{article.slug}{suffix}" in hrefs
 
 
 def test_second_build_rebuilds_nothing(built):
