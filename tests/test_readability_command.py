@@ -4,6 +4,7 @@ translations compared with their source, and the shipped handouts against their 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -99,13 +100,32 @@ def test_translation_measured_and_compared_with_its_source(project, capsys):
 def test_html_and_json_reports(project, capsys):
     check(project, "-q", capsys=capsys)
     folder = project / "outputs" / "reports"
-    page = (folder / "readability.html").read_text(encoding="utf-8")
+    overview = (folder / "readability.html").read_text(encoding="utf-8")
     data = json.loads((folder / "readability.json").read_text(encoding="utf-8"))
     assert len(data["reports"]) == 3
-    assert page.count("<svg") == 3  # a chart per handout reading
-    assert "<script" not in page
-    assert "source/hard-words.md:13" in page
-    assert "Say &#39;6 out of 10&#39;" in page
+    # the overview links one page per handout reading, each with its chart and flags
+    links = re.findall(r'<a href="(readability/[^"]+\.html)">', overview)
+    assert sorted(links) == sorted(f"readability/{r['slug']}.{r['locale']}.html" for r in data["reports"])
+    assert "<svg" not in overview
+    pages = {link: (folder / link).read_text(encoding="utf-8") for link in links}
+    for page in pages.values():
+        assert page.count("<svg") == 1
+        assert '<a href="../readability.html">' in page
+    assert not any("<script" in page for page in [overview, *pages.values()])
+    hard = pages["readability/hard-words.en.html"]
+    assert "source/hard-words.md:13" in hard
+    assert "Say &#39;6 out of 10&#39;" in hard
+    # the Marathi reading marks its Marathi text as Marathi on an English page
+    marathi = next(page for link, page in pages.items() if link.endswith(".mr.html"))
+    assert '<q lang="mr">' in marathi and '<div lang="mr">' in marathi  # quoted sentences, section titles
+
+
+def test_report_pages_of_readings_no_longer_checked_are_removed(project, capsys):
+    check(project, "-q", capsys=capsys)
+    readings = project / "outputs" / "reports" / "readability"
+    assert len(list(readings.glob("*.html"))) == 3
+    check(project, "-q", "--article", "hard-words", "--locale", "en", capsys=capsys)
+    assert [p.name for p in readings.glob("*.html")] == ["hard-words.en.html"]
 
 
 def test_text_output_lists_what_to_change(project, capsys):

@@ -259,6 +259,7 @@ def _print_details(console, report: Report) -> None:
             name = section.title or "(top of the handout)"
             console.print(f"    {_bar(value, limit, scale=scale)} {format_value(main, value):>5}  "
                           f"{escape(name[:50])} [dim]line {section.line}[/]")
+    more_in = escape(f"outputs/reports/{reading_page(report)}")
     for title, kinds in GROUPS:
         flags = [f for f in report.flags if f.kind in kinds]
         if not flags:
@@ -271,7 +272,7 @@ def _print_details(console, report: Report) -> None:
                 fix = f" [green]→ {escape(flag.suggestion)}[/]" if flag.suggestion else ""
                 console.print(f"    [cyan]{escape(flag.where)}[/]  [bold]{escape(flag.text)}[/]: {escape(flag.message)}{more}{fix}")
             if len(merged) > TERMINAL_LIMIT * 2:
-                console.print(f"    [dim]… and {len(merged) - TERMINAL_LIMIT * 2} more in outputs/reports/readability.html[/]")
+                console.print(f"    [dim]… and {len(merged) - TERMINAL_LIMIT * 2} more in {more_in}[/]")
             continue
         for flag in flags[:TERMINAL_LIMIT]:
             grade = f" grade {flag.grade:.1f}" if flag.grade is not None and report.measure == "english" else ""
@@ -281,17 +282,17 @@ def _print_details(console, report: Report) -> None:
             if flag.suggestion:
                 console.print(f"      [green]→ {escape(flag.suggestion)}[/]")
         if len(flags) > TERMINAL_LIMIT:
-            console.print(f"    [dim]… and {len(flags) - TERMINAL_LIMIT} more in outputs/reports/readability.html[/]")
+            console.print(f"    [dim]… and {len(flags) - TERMINAL_LIMIT} more in {more_in}[/]")
 
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-_PAGE = """<!DOCTYPE html>
+_BASE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Readability report</title>
+<title>{% block title %}{% endblock %}</title>
 <style>
 body { font: 16px/1.5 system-ui, "Noto Sans", "Noto Sans Devanagari", sans-serif; margin: 0; color: #1d2329; background: #f6f7f9; }
 main { max-width: 70rem; margin: 0 auto; padding: 1.5rem; }
@@ -324,26 +325,44 @@ section.handout { background: #fff; border: 1px solid #dde1e6; border-radius: .5
 .legend { font-size: .9rem; color: #56606b; }
 .swatch { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; margin: 0 .2rem 0 .6rem; }
 details summary { cursor: pointer; }
+nav.up { margin-bottom: .5rem; }
 </style>
 </head>
 <body>
 <main>
+{% block main %}{% endblock %}
+</main>
+</body>
+</html>
+"""
+
+# The overview: one row per handout reading, worst first, each linking its own page.
+_OVERVIEW = """{% extends "base" %}
+{% block title %}Readability report{% endblock %}
+{% block main %}
 <h1>Readability report</h1>
 <p class="summary">{{ summary }}</p>
-<p class="meta">Generated {{ generated }}. Worst first. What the measures mean, and where the targets come from: docs/readability.md.</p>
+<p class="meta">Generated {{ generated }}. Worst first; each handout reading has its own page with its sentences, sections and flags. What the measures mean, and where the targets come from: docs/readability.md. Everything here is also in readability.json.</p>
 <table>
 <thead><tr><th>Handout</th><th>Locale</th><th>Score</th><th>Target</th><th>Flags</th><th>Result</th></tr></thead>
 <tbody>
 {% for r in reports %}<tr>
-<td><a href="#{{ r.anchor }}">{{ r.slug }}</a></td><td>{{ r.locale }}</td><td>{{ r.score }}</td><td>{{ r.target_text }}</td>
+<td><a href="{{ r.href }}">{{ r.slug }}</a></td><td>{{ r.locale }}</td><td>{{ r.score }}</td><td>{{ r.target_text }}</td>
 <td class="num">{{ r.flag_count }}</td><td><span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span> {{ r.miss_text }}</td>
 </tr>{% endfor %}
 </tbody>
 </table>
-{% if skipped %}<h3>Not measured</h3><ul>{% for s in skipped %}<li>{{ s.slug }} ({{ s.locale }}): {{ s.reason }}</li>{% endfor %}</ul>{% endif %}
-{% for r in reports %}
-<section class="handout" id="{{ r.anchor }}">
-<h2>{{ r.title }} <span class="meta">({{ r.locale }})</span> <span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span></h2>
+{% if skipped %}<h2>Not measured</h2><ul>{% for s in skipped %}<li>{{ s.slug }} ({{ s.locale }}): {{ s.reason }}</li>{% endfor %}</ul>{% endif %}
+{% endblock %}
+"""
+
+# One handout reading: its chart, its sections and what to change.
+_READING = """{% extends "base" %}
+{% block title %}Readability: {{ r.slug }} ({{ r.locale }}){% endblock %}
+{% block main %}
+<nav class="up" aria-label="Report"><a href="../readability.html">All handout readings</a></nav>
+<section class="handout">
+<h1>{{ r.title }} <span class="meta">({{ r.locale }})</span> <span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span></h1>
 <p class="meta">{{ r.file }} · {{ r.score }}{% if r.reading_time %} · reading time {{ r.reading_time }}{% endif %}</p>
 {% for m in r.misses %}<p class="fail">✗ {{ m }}</p>{% endfor %}
 {% for n in r.notes %}<p class="meta">{{ n }}</p>{% endfor %}
@@ -352,22 +371,19 @@ details summary { cursor: pointer; }
 <p class="legend">Each bar is one sentence, in reading order; its height is {{ r.chart_measure }}; dotted lines divide the sections. The dashed line is {{ r.chart_line }}.
 <span class="swatch" style="background:#3a8a4f"></span>within <span class="swatch" style="background:#c8323c"></span>hard (see below)
 <span class="swatch" style="background:#b7bec6"></span>heading, list item, or a short sentence of familiar words</p>
-{% if r.sections|length > 1 %}<h3>By section ({{ r.section_measure }})</h3>
+{% if r.sections|length > 1 %}<h2>By section ({{ r.section_measure }})</h2>
 <div class="bars">{% for s in r.sections %}
-<div>{{ s.title }} <span class="meta">line {{ s.line }}</span></div>
+<div{% if s.title_lang %} lang="{{ s.title_lang }}"{% endif %}>{{ s.title }} <span class="meta">line {{ s.line }}</span></div>
 <div class="bar" role="img" aria-label="{{ s.value_text }}"><span class="{{ 'over' if s.over else '' }}" style="width: {{ s.width }}%"></span><i style="left: {{ s.limit_at }}%"></i></div>
 <div class="num {{ 'fail' if s.over else '' }}">{{ s.value_text }}</div>{% endfor %}
 </div>{% endif %}
-{% for group in r.groups %}<h3>{{ group.title }} ({{ group.flags|length }})</h3>
-{% for f in group.flags %}{% if group.compact %}<div class="flag"><span class="where">{{ f.where }}</span> · <b>{{ f.text }}</b>: {{ f.message }}{% if f.suggestion %} <span class="fix">{{ f.suggestion }}</span>{% endif %}</div>
+{% for group in r.groups %}<h2>{{ group.title }} ({{ group.flags|length }})</h2>
+{% for f in group.flags %}{% if group.compact %}<div class="flag"><span class="where">{{ f.where }}</span> · <b lang="{{ r.locale }}">{{ f.text }}</b>: {{ f.message }}{% if f.suggestion %} <span class="fix">{{ f.suggestion }}</span>{% endif %}</div>
 {% else %}<div class="flag"><span class="where">{{ f.where }}</span>{% if f.grade_text %} · {{ f.grade_text }}{% endif %} · {{ f.message }}
-<q>{{ f.text }}</q>{% if f.suggestion %}<div class="fix">{{ f.suggestion }}</div>{% endif %}</div>
+<q lang="{{ r.locale }}">{{ f.text }}</q>{% if f.suggestion %}<div class="fix">{{ f.suggestion }}</div>{% endif %}</div>
 {% endif %}{% endfor %}{% if group.more %}<p class="meta">… and {{ group.more }} more in readability.json</p>{% endif %}{% endfor %}
 </section>
-{% endfor %}
-</main>
-</body>
-</html>
+{% endblock %}
 """
 
 
@@ -441,18 +457,25 @@ def _target_text(target: dict) -> str:
     return ", ".join(parts)
 
 
-def results_html(results: Results) -> str:
-    from jinja2 import Environment
+OVERVIEW_PAGE = "readability.html"
+READINGS_FOLDER = "readability"
+
+
+def results_html(results: Results) -> dict[str, str]:
+    """The HTML report: ``{path relative to the reports folder: page}``, the overview
+    first. One page per handout reading keeps each page small at any corpus size."""
+    from jinja2 import DictLoader, Environment
     from markupsafe import Markup
 
     reports = worst_first(results.reports)
     view = []
-    for index, report in enumerate(reports):
+    for report in reports:
         main = score_measures(report)[0]
         limit = float(report.target.get(main, 6 if main == "fk_grade" else 12))
         scale = max([limit * 1.5] + [s.metrics.get(main, 0.0) for s in report.sections]) or 1
         sections = [{
             "title": s.title or "(top of the handout)",
+            "title_lang": report.locale if s.title and report.locale != "en" else "",
             "line": s.line,
             "value_text": format_value(main, s.metrics.get(main, 0.0)),
             "width": round(100 * max(0.0, s.metrics.get(main, 0.0)) / scale, 1),
@@ -477,7 +500,7 @@ def results_html(results: Results) -> str:
                 groups.append({"title": title, "flags": flags, "compact": title == "Words", "more": more})
         c = report.comparison
         view.append({
-            "anchor": f"r{index}-{report.slug}-{report.locale}",
+            "href": reading_page(report),
             "slug": report.slug, "title": report.title, "locale": report.locale, "file": report.file,
             "passed": report.passed, "score": _score_text(report), "target_text": _target_text(report.target),
             "flag_count": len(report.flags),
@@ -498,23 +521,41 @@ def results_html(results: Results) -> str:
         })
     passed = sum(1 for r in reports if r.passed)
     summary = f"{passed} of {len(reports)} handout readings meet their targets."
-    environment = Environment(autoescape=True, trim_blocks=False)
-    return environment.from_string(_PAGE).render(
+    environment = Environment(loader=DictLoader({"base": _BASE, "overview": _OVERVIEW, "reading": _READING}),
+                              autoescape=True, trim_blocks=False)
+    pages = {OVERVIEW_PAGE: environment.get_template("overview").render(
         reports=view, skipped=results.skipped, summary=summary,
-        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))}
+    reading = environment.get_template("reading")
+    for entry in view:
+        pages[entry["href"]] = reading.render(r=entry)
+    return pages
+
+
+def reading_page(report: Report) -> str:
+    """Where one handout reading's page is, relative to the reports folder."""
+    return f"{READINGS_FOLDER}/{report.slug}.{report.locale}.html"
 
 
 def write_reports(results: Results, folder: Path, filters: dict | None = None) -> list[Path]:
-    """Write readability.json and readability.html into ``folder``."""
+    """Write readability.json, the overview readability.html and a page per handout
+    reading in readability/ into ``folder``; pages of readings no longer reported go."""
     from pipeline.files import write_atomic
 
     folder = Path(folder)
-    json_path = folder / "readability.json"
-    html_path = folder / "readability.html"
-    write_atomic(json_path, (json.dumps(results_json(results, filters), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    write_atomic(html_path, results_html(results).encode("utf-8"))
+    files = {"readability.json": (json.dumps(results_json(results, filters), ensure_ascii=False, indent=2)
+                                  + "\n").encode("utf-8")}
+    files.update({name: html.encode("utf-8") for name, html in results_html(results).items()})
     umask = os.umask(0)
     os.umask(umask)
-    for path in (json_path, html_path):  # readable like any other output, not private temp files
-        os.chmod(path, 0o666 & ~umask)
-    return [json_path, html_path]
+    written = []
+    for name, data in files.items():
+        path = folder / name
+        write_atomic(path, data)
+        os.chmod(path, 0o666 & ~umask)  # readable like any other output, not private temp files
+        written.append(path)
+    readings = folder / READINGS_FOLDER
+    for old in readings.glob("*.html") if readings.is_dir() else ():
+        if f"{READINGS_FOLDER}/{old.name}" not in files:
+            old.unlink()
+    return written
