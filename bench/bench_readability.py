@@ -82,7 +82,9 @@ def main(count: int = 1000, jobs: int = 1) -> None:
         clock.append((time.perf_counter(), _cpu()))
         write_reports(results, config.output_dir / "reports")
         clock.append((time.perf_counter(), _cpu()))
-        sizes = {p.name: p.stat().st_size for p in (config.output_dir / "reports").iterdir()}
+        reports = config.output_dir / "reports"
+        sizes = {p.name: p.stat().st_size for p in reports.iterdir() if p.is_file()}
+        pages = [p.stat().st_size for p in (reports / "readability").glob("*.html")]
     words = sum(r.metrics.get("words", 0) for r in results.reports)
     flags = sum(len(r.flags) for r in results.reports)
     handouts = len({r.slug for r in results.reports} | {s.slug for s in results.skipped})
@@ -95,8 +97,16 @@ def main(count: int = 1000, jobs: int = 1) -> None:
         print(f"{name:<29} {end[0] - start[0]:7.2f} s {end[1] - start[1]:7.2f} s")
     wall = clock[-1][0] - clock[0][0]
     print(f"{'total':<29} {wall:7.2f} s             ({1000 * wall / max(1, handouts):.1f} ms a handout)")
-    print("report sizes: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items())))
+    print("report sizes: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items()))
+          + f"; {len(pages)} reading pages, {sum(pages) / 1e6:.1f} MB in all, the largest "
+          f"{max(pages, default=0) / 1e3:.0f} kB")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    import argparse
+
+    parser = argparse.ArgumentParser(description="How long the readability check takes on many handouts.")
+    parser.add_argument("count", nargs="?", type=int, default=1000, help="handouts to make (default 1000)")
+    parser.add_argument("jobs", nargs="?", type=int, default=1, help="check --jobs (0: one process per core)")
+    arguments = parser.parse_args()
+    main(arguments.count, arguments.jobs)
