@@ -88,10 +88,12 @@ def once_per_run(name: str, make) -> Path:
 
 @pytest.fixture(scope="session")
 def built() -> Path:
-    """The real project built once into tests/.tmp/built."""
+    """The real project built once into tests/.tmp/built, as ``make`` builds it: every
+    output, then the readability report."""
 
     def make(folder: Path) -> None:
         copy_project(folder)
         run_pipeline(folder, "build", "-q", check=True)
+        run_pipeline(folder, "check", "-q", check=True)
 
     return once_per_run("built", make)

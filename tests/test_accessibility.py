@@ -46,13 +46,16 @@ def built_pages(built: Path) -> list[Path]:
 
 
 def expected_pages(built: Path) -> set[Path]:
-    """Every clinic's index page and every handout in every clinic's locales."""
+    """Every clinic's index page, every handout in every clinic's locales, and the
+    readability report: its overview and a page per handout and language."""
     outputs = built / "outputs"
     slugs = [p.stem for p in article_paths(built / "source")]
-    pages = set()
+    pages = {outputs / "reports" / "readability.html"}
     for cid, clinic in CONFIG.clinics.items():
         pages.add(outputs / cid / "index.html")
         pages.update(outputs / cid / code / f"{slug}.html" for code in clinic.locales for slug in slugs)
+        pages.update(outputs / "reports" / "readability" / f"{slug}.{code}.html"
+                     for code in clinic.locales for slug in slugs)
     return pages
 
 
