@@ -534,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [10] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     noop_runs = 1 if args.quick else max(1, args.noop_runs)
     jobs = args.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="bench-build-", dir=args.workdir))
     started = time.perf_counter()
 
