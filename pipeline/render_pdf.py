@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from pathlib import Path
 
 import pikepdf
@@ -229,18 +230,30 @@ def _mark_page_furniture(pdf: pikepdf.Pdf) -> bool:
                    if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
         if not orphans:
             continue
-        instructions = pikepdf.parse_content_stream(page)
-        for index, (operands, operator) in enumerate(instructions):
-            if (str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary)
-                    and int(operands[1].get("/MCID", -1)) in orphans):
-                artifact = pikepdf.Dictionary(Type=pikepdf.Name.Pagination)
-                instructions[index] = pikepdf.ContentStreamInstruction(
-                    [pikepdf.Name.Artifact, artifact], pikepdf.Operator("BDC"))
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-        for mcid in orphans:
+        contents = page.obj.get("/Contents")
+        if not isinstance(contents, pikepdf.Stream):
+            continue  # WeasyPrint writes one content stream per page
+        # Rewriting the few BDC operators in the bytes costs a fifth of parsing and
+        # writing back every operator of the page (25 ms a PDF, a tenth of its render).
+        found = set()
+
+        def artifact(match: re.Match) -> bytes:
+            mcid = int(match.group(2))
+            if mcid not in orphans:
+                return match.group(0)
+            found.add(mcid)
+            return b"/Artifact <</Type /Pagination>> BDC"
+
+        contents.write(_TAGGED_CONTENT.sub(artifact, contents.read_bytes()))
+        for mcid in found:
             mapping[mcid] = None
         changed = True
     return changed
+
+
+# A marked-content sequence tied to the structure tree, as WeasyPrint writes it:
+# ``/Span <</MCID 3>> BDC``. Its text is in hex strings, so these bytes occur nowhere else.
+_TAGGED_CONTENT = re.compile(rb"/([A-Za-z0-9_]+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 
 
 def _structure_elements(root: pikepdf.Dictionary) -> set:
