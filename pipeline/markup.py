@@ -11,6 +11,7 @@ result. So the two can never disagree about what a block is.
 from __future__ import annotations
 
 import re
+import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from typing import Callable
@@ -111,6 +112,18 @@ def new_markdown(visit: Visitor | None = None) -> markdown.Markdown:
         extensions.append(BlockTextExtension(visit))
     return markdown.Markdown(extensions=extensions, extension_configs=MARKDOWN_CONFIG,
                              output_format="html")
+
+
+_shared = threading.local()
+
+
+def shared_markdown() -> markdown.Markdown:
+    """This thread's one plain converter (no block visitor), reset and ready: building
+    a converter costs more than converting a sentence, and checks convert thousands."""
+    md = getattr(_shared, "md", None)
+    if md is None:
+        md = _shared.md = new_markdown()
+    return md.reset()
 
 
 def find_blocks(body: str) -> list[FoundBlock]:

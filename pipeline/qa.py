@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -217,18 +216,12 @@ class _InlineCollector(HTMLParser):
             self.images.append(values.get("src") or "")
 
 
-_converters = threading.local()
-
-
 @lru_cache(maxsize=4096)
 def structure(text: str) -> Structure:
     """Render ``text`` with the project's Markdown reading and collect its inline elements."""
-    from pipeline.markup import new_markdown
+    from pipeline.markup import shared_markdown
 
-    md = getattr(_converters, "md", None)
-    if md is None:
-        md = _converters.md = new_markdown()
-    html = md.reset().convert(text)
+    html = shared_markdown().convert(text)
     collector = _InlineCollector()
     collector.feed(html)
     collector.close()

@@ -83,9 +83,9 @@ def find_unsafe_markup(text: str, markdown: bool = True, images_dir: Path | None
     limits = markup_limits(text)
     if limits:
         return limits  # too costly to render: the limits are the answer
-    from pipeline.markup import new_markdown
+    from pipeline.markup import shared_markdown
 
-    md = new_markdown()
+    md = shared_markdown()
     try:
         rendered = md.convert(text)
     except RecursionError:

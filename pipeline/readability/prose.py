@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
@@ -45,50 +44,40 @@ _TYPOGRAPHIC_APOSTROPHE = re.compile(r"(?<=\w)[’‘](?=\w)")
 MEASURED_KINDS = ("title", "summary", "heading", "paragraph", "list_item", "table_header", "table_cell", "image_alt")
 
 
-class _InlineReader(threading.local):
-    """The project's Markdown reading, inline part only (one converter per thread)."""
+def _visible_text(text: str) -> str:
+    """The visible text of inline Markdown, read the project's way (inline part only)."""
+    from pipeline.markup import shared_markdown
 
-    def __init__(self):
-        from pipeline.markup import new_markdown
+    md = shared_markdown()
+    root = etree.Element("div")
+    paragraph = etree.SubElement(root, "p")
+    paragraph.text = text
+    md.treeprocessors["inline"].run(root)
+    md.treeprocessors["unescape"].run(root)
+    for link in paragraph.iter("a"):
+        if link.text and _WEB_ADDRESS.fullmatch(link.text.strip()):
+            link.text = "link"  # an address shown as the link text (an autolink)
+    visible = "".join(paragraph.itertext())
+    stash = md.htmlStash.rawHtmlBlocks
 
-        self.md = new_markdown()
+    def unstash(match: re.Match) -> str:
+        raw = str(stash[int(match.group(1))])
+        if raw.lower().startswith("<br"):
+            return " "
+        return html.unescape(_TAG.sub("", raw))
 
-    def visible_text(self, text: str) -> str:
-        md = self.md
-        md.reset()
-        root = etree.Element("div")
-        paragraph = etree.SubElement(root, "p")
-        paragraph.text = text
-        md.treeprocessors["inline"].run(root)
-        md.treeprocessors["unescape"].run(root)
-        for link in paragraph.iter("a"):
-            if link.text and _WEB_ADDRESS.fullmatch(link.text.strip()):
-                link.text = "link"  # an address shown as the link text (an autolink)
-        visible = "".join(paragraph.itertext())
-        stash = md.htmlStash.rawHtmlBlocks
-
-        def unstash(match: re.Match) -> str:
-            raw = str(stash[int(match.group(1))])
-            if raw.lower().startswith("<br"):
-                return " "
-            return html.unescape(_TAG.sub("", raw))
-
-        return _STASHED.sub(unstash, visible)
+    return _STASHED.sub(unstash, visible)
 
 
-_reader: _InlineReader | None = None
 # A clinic variable while the text is read: one word, no punctuation, never in prose.
 _MARKED_VARIABLE = re.compile("\ue000([a-z_]+)\ue001")
 
 
 def _marked_text(markdown_text: str) -> str:
     """The visible text of inline Markdown, with each {variable} as a marker."""
-    global _reader
     text = VARIABLE.sub(lambda m: f"\ue000{m.group(1)}\ue001", markdown_text)
     if _MARKUP_CHARACTERS.search(text):
-        if _reader is None:
-            _reader = _InlineReader()
-        text = _reader.visible_text(text)
+        text = _visible_text(text)
     text = _WEB_ADDRESS.sub("link", text)
     text = _TYPOGRAPHIC_APOSTROPHE.sub("'", text)
     return _SPACES.sub(" ", text).strip()
