@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 import threading
 from decimal import Decimal
 from dataclasses import dataclass, field
@@ -225,8 +226,8 @@ def _read_line(stream, textbox):
         item_end = item_offset + glyph_item.item.length
         font, _ = stream.add_font(glyph_item.item.analysis.font)
         rtl = glyph_item.item.analysis.level % 2
-        clusters = [glyph_string.log_clusters[i] for i in range(count)]
-        infos = [glyph_string.glyphs[i] for i in range(count)]
+        clusters = ffi.unpack(glyph_string.log_clusters, count)
+        infos = _glyph_infos(ffi, glyph_string.glyphs, count)  # (glyph, width, y_offset)
 
         # Right-to-left runs, out-of-order clusters and bitmap fonts keep
         # WeasyPrint's own text; their codes are only counted.
@@ -241,14 +242,13 @@ def _read_line(stream, textbox):
             cluster_start = item_offset + clusters[i]
             cluster_end = item_offset + clusters[j] if j < count else item_end
             text = utf8[cluster_start:cluster_end].decode()
-            drawn = [info for info in infos[i:j] if info.glyph != pango.PANGO_GLYPH_EMPTY]
-            codes = [_written_code(font, info.glyph, pango) for info in drawn]
+            drawn = [info for info in infos[i:j] if info[0] != pango.PANGO_GLYPH_EMPTY]
+            codes = [_written_code(font, info[0], pango) for info in drawn]
             # A glyph with no advance (a vowel sign, a nukta) is drawn over the
             # one before it, and raised glyphs are drawn apart: both confuse
             # extractors that measure gaps. (Letter-spacing shifts every glyph
             # sideways, which is harmless.)
-            placed = any(
-                info.geometry.width <= 0 or info.geometry.y_offset for info in drawn)
+            placed = any(width <= 0 or y_offset for _, width, y_offset in drawn)
             i = j
 
             if untouched:
@@ -292,6 +292,18 @@ def _read_line(stream, textbox):
                     word.first = len(glyphs) - 1
                 word.last = len(glyphs) - 1
     return glyphs, words, utf8
+
+
+def _glyph_infos(ffi, glyphs, count: int) -> list[tuple[int, int, int]]:
+    """``(glyph, width, y_offset)`` of each of ``count`` PangoGlyphInfo, read in one
+    go: a field read through cffi costs more than the rest of the line's work."""
+    size = ffi.sizeof("PangoGlyphInfo")
+    if (size, ffi.offsetof("PangoGlyphInfo", "geometry")) != (20, 4):  # guint32 glyph, 3 × gint32, attr
+        return [(info.glyph, info.geometry.width, info.geometry.y_offset) for info in glyphs[0:count]]
+    return list(_GLYPH_INFO.iter_unpack(ffi.buffer(glyphs, size * count)))
+
+
+_GLYPH_INFO = struct.Struct("=Ii4xi4x")  # glyph, geometry.width, (x_offset), geometry.y_offset, (attr)
 
 
 def _written_code(font, glyph_id, pango):
