@@ -17,6 +17,7 @@ from pathlib import Path
 import pikepdf
 
 from pipeline.errors import BuildError
+from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
 from pipeline.model import Clinic, Locale, localized
 from pipeline.render_html import STATIC_DIR, localize_digits, tel_target
 
@@ -141,8 +142,7 @@ def make_url_fetcher(allowed_roots: list[Path]):
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_label: str,
                allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
-               label: str = "", call_label: str = "Call {number}",
-               email_label: str = "Email {address}") -> bytes:
+               label: str = "", call_label: str = CALL_NUMBER, email_label: str = EMAIL_ADDRESS) -> bytes:
     """Render ``html`` (the print form of a handout page) to PDF bytes.
 
     ``page_label`` ("Page {page} of {pages}"), ``call_label`` and ``email_label`` (what a
