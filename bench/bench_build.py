@@ -263,6 +263,7 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from pipeline.catalogs import catalog_path, read_catalog
     from pipeline.config import load_config
+    from pipeline.interface import PAGE_OF_PAGES
     from pipeline.render_html import STATIC_DIR, render_page
     from pipeline import render_pdf
     from pipeline.sources import load_article
@@ -274,7 +275,7 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
     base_url = str(config.source_dir.resolve()) + "/"
     out = project / "baseline"
     out.mkdir(exist_ok=True)
-    labels = {code: InterfaceText(config, code).gettext("Page {page} of {pages}") for code in LOCALES}
+    labels = {code: InterfaceText(config, code).gettext(PAGE_OF_PAGES) for code in LOCALES}
     seconds = cpu = 0.0
     for job in json.loads(jobs_file.read_text()):
         locale = config.locales[job["locale"]]
