@@ -9,17 +9,13 @@ file, the page and the element. ``CHECKS`` lists them in the order a report show
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pikepdf
-
-from pipeline.errors import InputError
 
 HEADING = re.compile(r"^/H([1-6])$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -416,56 +412,12 @@ def audit_folder(folder: Path, locales=()) -> tuple[list[Path], list[Problem]]:
     paths = pdfs_under(folder)
     problems: list[Problem] = []
     for path in paths:
-        problems.extend(audit_pdf(path, expected_language(path, locales), name=_display(path)))
+        problems.extend(audit_pdf(path, expected_language(path, locales), name=display_path(path)))
     return paths, problems
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_command(subparsers, common) -> None:
-    parser = subparsers.add_parser(
-        "audit", parents=[common], help="check every built PDF for accessibility (PDF/UA)",
-        description="Check every PDF under the output folder (or the PDFs named): tagged structure, "
-                    "language, title shown in the window, headings in order, alternative text, table "
-                    "headers, link descriptions, embedded fonts with ToUnicode maps, page headers and "
-                    "footers kept out of the reading order, no heading alone at a page bottom. "
-                    "Exit 1 when any PDF fails.")
-    parser.add_argument("pdfs", nargs="*", type=Path, metavar="PDF",
-                        help="PDFs to check (default: every PDF under the output folder)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
-    parser.set_defaults(func=run)
-
-
-def run(config, args) -> int:
-    if args.pdfs:
-        missing = [p for p in args.pdfs if not p.is_file()]
-        if missing:
-            raise InputError(missing[0], None, "no such PDF", "build first: python -m pipeline build")
-        paths = list(args.pdfs)
-        problems = [p for path in paths
-                    for p in audit_pdf(path, expected_language(path, config.locales), name=_display(path))]
-    else:
-        paths, problems = audit_folder(config.output_dir, config.locales)
-        if not paths:
-            raise InputError(config.output_dir, None, "no PDFs to check",
-                             "build them first: python -m pipeline build")
-    failed = sorted({p.path for p in problems})
-    if args.format == "json":
-        report = {"checked": len(paths), "failed": len(failed), "checks": [c.__name__ for c in CHECKS],
-                  "problems": [asdict(p) for p in problems]}
-        json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        for problem in problems:
-            print(problem.format())
-        print(f"{len(paths)} PDF(s) checked, {len(paths) - len(failed)} passed, {len(failed)} failed "
-              f"({len(problems)} problem(s))")
-    return 1 if problems else 0

@@ -19,16 +19,17 @@ import datetime as dt
 import difflib
 import gettext
 import io
-import json
 import math
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import polib
+from babel import Locale
+from babel.core import UnknownLocaleError
 from babel.messages.catalog import Catalog
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from pipeline.errors import BuildError, InputError
@@ -230,10 +231,8 @@ def _ordered_flags(flags) -> list[str]:
     return (["fuzzy"] if "fuzzy" in flags else []) + sorted(flags - {"fuzzy"})
 
 
-def _plural_forms(locale: str) -> str:
-    from babel.core import UnknownLocaleError
-    from babel.messages.plurals import get_plural
-
+def plural_forms(locale: str) -> str:
+    """The Plural-Forms header of a language; an unknown language is an input error."""
     try:
         return get_plural(locale).plural_forms
     except (UnknownLocaleError, ValueError):
@@ -254,7 +253,7 @@ def template_po(catalog: Catalog, language: str) -> polib.POFile:
     po = polib.POFile(wrapwidth=WRAP_WIDTH)
     po.header = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
                           for line in catalog.header_comment.splitlines())
-    plural_forms = _plural_forms(language)
+    forms = plural_forms(language)
     po.metadata = {
         "Project-Id-Version": catalog.domain,
         "Report-Msgid-Bugs-To": "",
@@ -266,7 +265,7 @@ def template_po(catalog: Catalog, language: str) -> polib.POFile:
         "MIME-Version": "1.0",
         "Content-Type": CONTENT_TYPE,
         "Content-Transfer-Encoding": "8bit",
-        "Plural-Forms": plural_forms,
+        "Plural-Forms": forms,
     }
     for message in catalog:
         if not message.id:
@@ -281,7 +280,7 @@ def template_po(catalog: Catalog, language: str) -> polib.POFile:
             flags=_ordered_flags(message.flags - {"fuzzy"}),
         )
         if plural:
-            entry.msgstr_plural = {index: "" for index in range(_nplurals(plural_forms))}
+            entry.msgstr_plural = {index: "" for index in range(_nplurals(forms))}
         po.append(entry)
     return po
 
@@ -415,7 +414,7 @@ def _merged_header(template: polib.POFile, old: polib.POFile | None, locale: str
             "MIME-Version": "1.0",
             "Content-Type": CONTENT_TYPE,
             "Content-Transfer-Encoding": "8bit",
-            "Plural-Forms": _plural_forms(locale),
+            "Plural-Forms": plural_forms(locale),
         }
         return new
     new.header = old.header
@@ -425,7 +424,7 @@ def _merged_header(template: polib.POFile, old: polib.POFile | None, locale: str
     if not new.metadata.get("Language"):
         new.metadata["Language"] = locale
     if not new.metadata.get("Plural-Forms"):
-        new.metadata["Plural-Forms"] = _plural_forms(locale)
+        new.metadata["Plural-Forms"] = plural_forms(locale)
     new.metadata.setdefault("MIME-Version", "1.0")
     if "charset=utf-8" not in new.metadata.get("Content-Type", "").lower().replace(" ", ""):
         new.metadata["Content-Type"] = CONTENT_TYPE  # we write UTF-8, whatever the file was in
@@ -599,66 +598,24 @@ def _percent(part: int, whole: int) -> float:
     return 100.0 if not whole else math.floor(part * 1000 / whole) / 10
 
 
-def locale_stats(config: Config, locale: str) -> dict[str, dict]:
-    """domain → stats for one locale: every handout, then the interface."""
-    from pipeline.sources import load_articles
-
-    result = {}
-    for article in load_articles(config.source_dir):
-        catalog = read_catalog(catalog_path(config.locales_dir, locale, article.slug), locale)
-        result[article.slug] = catalog_stats(catalog, article)
-    result[UI_DOMAIN] = catalog_stats(read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale),
-                                      _ui_template(config))
-    return result
+# ------------------------------------------------------------------ every catalog of a locale
 
 
-def _ui_template(config: Config) -> Catalog:
-    template = read_catalog(template_path(config.locales_dir, UI_DOMAIN))
-    if template is None:
-        from pipeline.extract import extract_ui
-
-        template = extract_ui(config)
-    return template
-
-
-# ------------------------------------------------------------------ commands
-
-
-def console():
-    """A rich console; full-width lines when the output goes to a file or a pipe."""
-    from rich.console import Console
-
-    plain = Console()
-    return plain if plain.is_terminal else Console(width=160)
-
-
-def selected_locales(config: Config, args) -> list[str]:
-    """The translated locales, or those named with --locale (which must be among them)."""
-    locales = translated_locales(config)
-    if getattr(args, "locale", None):
-        unknown = [code for code in args.locale if code not in locales]
-        if unknown:
-            raise InputError(config.path, None, f"locale '{unknown[0]}' has no catalogs in this configuration",
-                             "translated locales: " + (", ".join(locales) or "none"))
-        return list(args.locale)
-    return locales
-
-
-def _domains(config: Config) -> list[str]:
+def template_domains(locales_dir: Path) -> list[str]:
     """Every template on disk: the handouts', then ui."""
-    domains = sorted(p.stem for p in config.locales_dir.glob("*.pot") if p.stem != UI_DOMAIN)
-    if template_path(config.locales_dir, UI_DOMAIN).exists():
+    domains = sorted(p.stem for p in locales_dir.glob("*.pot") if p.stem != UI_DOMAIN)
+    if template_path(locales_dir, UI_DOMAIN).exists():
         domains.append(UI_DOMAIN)
     return domains
 
 
-def _merge_locale(config: Config, locale: str, only_new: bool = False) -> list[tuple]:
+def merge_locale(config: Config, locale: str, only_new: bool = False) -> list[tuple]:
     """Merge every template into ``locale``'s catalogs (with ``only_new``, create the
-    missing ones and leave the others alone). Rows for the table."""
+    missing ones and leave the others alone): (locale, domain, status, MergeReport | None)."""
     language = config.locales.get(locale)
     name = language.english_name if language else _english_name(locale)
     rows = []
-    for domain in _domains(config):
+    for domain in template_domains(config.locales_dir):
         target = catalog_path(config.locales_dir, locale, domain)
         if only_new and target.exists():
             rows.append((locale, domain, "exists", None))
@@ -669,117 +626,7 @@ def _merge_locale(config: Config, locale: str, only_new: bool = False) -> list[t
 
 
 def _english_name(locale: str) -> str:
-    from babel import Locale
-
     try:
         return Locale.parse(locale).english_name
-    except Exception:
+    except (ValueError, UnknownLocaleError):
         return locale
-
-
-def _check_templates(config: Config) -> None:
-    if not _domains(config):
-        raise InputError(config.locales_dir, None, "there are no translation templates (*.pot)",
-                         "run `python -m pipeline extract` first")
-    from pipeline.sources import article_paths
-
-    missing = [p.stem for p in article_paths(config.source_dir)
-               if not template_path(config.locales_dir, p.stem).exists()]
-    if missing:
-        print(f"warning: no template yet for {', '.join(missing)}; run `python -m pipeline extract`",
-              file=sys.stderr)
-
-
-def run_update(config: Config, args) -> int:
-    """Merge every template into every translated locale's catalogs."""
-    _check_templates(config)
-    rows = []
-    for locale in selected_locales(config, args):
-        rows += _merge_locale(config, locale)
-    if not args.quiet:
-        _print_merge_table("Catalogs updated", rows)
-    return 0
-
-
-def run_init_locale(config: Config, args) -> int:
-    """Create the catalogs of a new language; catalogs that exist are left as they are."""
-    from pipeline.config import LOCALE_PATTERN
-
-    locale = args.lang
-    if not LOCALE_PATTERN.match(locale):
-        raise InputError(None, None, f"'{locale}' is not a locale code", "use a gettext code such as mr, hi or pt_BR")
-    if locale == config.source_language:
-        raise InputError(config.path, None, f"'{locale}' is the source language; it has no catalogs")
-    _plural_forms(locale)
-    _check_templates(config)
-    rows = _merge_locale(config, locale, only_new=True)
-    if not args.quiet:
-        _print_merge_table(f"Catalogs for {locale}", rows)
-    if locale not in config.locales:
-        print(f"note: add '{locale}' under 'locales' in {config.path.name} (and to a clinic's locales) "
-              "so that update, stats, qa and the build include it", file=sys.stderr)
-    return 0
-
-
-def _print_merge_table(title: str, rows) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for name, justify in (("locale", "left"), ("domain", "left"), ("file", "left"), ("kept", "right"),
-                          ("revived", "right"), ("fuzzy", "right"), ("new", "right"), ("obsoleted", "right")):
-        table.add_column(name, justify=justify)
-    for locale, domain, status, report in rows:
-        numbers = ([str(report.kept), str(report.revived), str(report.fuzzy), str(report.new), str(report.obsoleted)]
-                   if report else [""] * 5)
-        table.add_row(locale, domain, status, *numbers)
-    console().print(table)
-
-
-def run_stats(config: Config, args) -> int:
-    """Translation progress per locale and handout."""
-    stats = {locale: locale_stats(config, locale) for locale in selected_locales(config, args)}
-    if args.format == "json":
-        print(json.dumps(stats, indent=2, ensure_ascii=False))
-        return 0
-    from rich.table import Table
-
-    out = console()
-    for locale, domains in stats.items():
-        clinics = [cid for cid, clinic in config.clinics.items() if locale in clinic.locales]
-        language = config.locales[locale]
-        table = Table(title=f"{locale} ({language.english_name}) — clinics: {', '.join(clinics) or 'none'}",
-                      title_justify="left")
-        for name in ("domain", "translated", "fuzzy", "untranslated", "entries %", "words", "words %"):
-            table.add_column(name, justify="left" if name == "domain" else "right")
-        for domain, counts in domains.items():
-            table.add_row(domain, str(counts["translated"]), str(counts["fuzzy"]), str(counts["untranslated"]),
-                          f"{counts['percent']:.1f}", f"{counts['words_translated']}/{counts['words_total']}",
-                          f"{counts['words_percent']:.1f}")
-        out.print(table)
-    return 0
-
-
-def add_command(subparsers, common) -> None:
-    """Commands update, init-locale and stats are registered here."""
-    parser = subparsers.add_parser(
-        "update", parents=[common], help="merge the templates into every locale's catalogs",
-        description="Bring locales/<lang>/LC_MESSAGES/*.po in line with the templates (run extract first). "
-                    "Unchanged entries keep their translation; changed ones become fuzzy with the old text "
-                    "shown; removed ones are kept as obsolete and come back if the text returns.")
-    parser.add_argument("--locale", action="append", metavar="LANG", help="only this locale (repeatable)")
-    parser.set_defaults(func=run_update)
-
-    parser = subparsers.add_parser(
-        "init-locale", parents=[common], help="create the catalogs of a new language",
-        description="Create locales/<lang>/LC_MESSAGES/<domain>.po for every template, with the language's "
-                    "header and plural forms. Catalogs that exist already are left as they are.")
-    parser.add_argument("lang", help="gettext language code, e.g. mr, hi, pt_BR")
-    parser.set_defaults(func=run_init_locale)
-
-    parser = subparsers.add_parser(
-        "stats", parents=[common], help="translation progress per locale and handout",
-        description="Translated, fuzzy and untranslated entries per locale and handout, by entries and by "
-                    "source words. Percentages are rounded down: 100 means complete.")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    parser.add_argument("--locale", action="append", metavar="LANG", help="only this locale (repeatable)")
-    parser.set_defaults(func=run_stats)

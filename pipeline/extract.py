@@ -18,11 +18,12 @@ from string import Formatter
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
+from jinja2.ext import babel_extract
 
 from pipeline import catalogs
 from pipeline.errors import InputError
 from pipeline.model import Article, Block, Config
-from pipeline.sources import article_paths, load_article, load_articles
+from pipeline.sources import load_article
 from pipeline.variables import VARIABLES, variables_in
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,6 @@ def extract_ui(config: Config, templates_dir: Path = TEMPLATES_DIR) -> Catalog:
     """The template of the interface strings: every ``_()``, ``gettext()`` and
     ``{% trans %}`` in the page templates, then the names of the languages."""
     catalog = _new_template("ui", "the interface of the handout pages")
-    from jinja2.ext import babel_extract
-
     for path in sorted(templates_dir.glob("*.html")) if templates_dir.is_dir() else []:
         reference = f"{TEMPLATES_REFERENCE}/{path.name}"
         with open(path, "rb") as handle:
@@ -201,50 +200,3 @@ def _reference(path: Path, root: Path | None) -> str:
         except ValueError:
             pass
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
-
-
-# ------------------------------------------------------------------ command
-
-
-def run_extract(config: Config, args) -> int:
-    """Write ``locales/<slug>.pot`` for each handout and ``locales/ui.pot``."""
-    articles = load_articles(config.source_dir, args.slugs or None)
-    results = []
-    for article in articles:
-        template = extract_article(article, config.root)
-        path = catalogs.template_path(config.locales_dir, article.slug)
-        results.append((article.slug, len(template), catalogs.write_template(template, path)))
-    if not args.slugs:
-        template = extract_ui(config)
-        path = catalogs.template_path(config.locales_dir, catalogs.UI_DOMAIN)
-        results.append((catalogs.UI_DOMAIN, len(template), catalogs.write_template(template, path)))
-        known = {p.stem for p in article_paths(config.source_dir)} | {catalogs.UI_DOMAIN}
-        for stale in sorted(config.locales_dir.glob("*.pot")):
-            if stale.stem not in known:
-                log.warning("%s has no handout source/%s.md any more; delete it if the handout is gone "
-                            "(the translations stay in the .po files)", stale, stale.stem)
-    if not args.quiet:
-        _print_extract_table(config, results)
-    return 0
-
-
-def _print_extract_table(config: Config, results) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"Translation templates in {config.locales_dir.name}/", title_justify="left")
-    table.add_column("domain")
-    table.add_column("entries", justify="right")
-    table.add_column("template")
-    for domain, entries, written in results:
-        table.add_row(domain, str(entries), "written" if written else "unchanged")
-    catalogs.console().print(table)
-
-
-def add_command(subparsers, common) -> None:
-    parser = subparsers.add_parser(
-        "extract", parents=[common], help="write the translation templates (locales/*.pot)",
-        description="Extract every block of every handout, and the interface strings of the page "
-                    "templates, into gettext templates under locales/. A template whose entries did "
-                    "not change is left as it is.")
-    parser.add_argument("slugs", nargs="*", metavar="slug", help="only these handouts (default: all, and ui)")
-    parser.set_defaults(func=run_extract)

@@ -20,18 +20,17 @@ are reported for the translator to look at.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 
 from pipeline import security
-from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, selected_locales, without_link_targets
+from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, without_link_targets
 from pipeline.errors import InputError
 from pipeline.model import Config
 from pipeline.variables import VARIABLE, VARIABLES
@@ -478,33 +477,3 @@ def check_locale(config: Config, locale: str) -> tuple[list[Problem], int]:
         read += 1
         problems += check_catalog(config, locale, domain, catalog)
     return problems, read
-
-
-def run_qa(config: Config, args) -> int:
-    problems, catalogs = [], 0
-    for locale in selected_locales(config, args):
-        found, read = check_locale(config, locale)
-        problems += found
-        catalogs += read
-    errors = sum(1 for p in problems if p.severity == ERROR)
-    warnings = len(problems) - errors
-    if args.format == "json":
-        print(json.dumps({"errors": errors, "warnings": warnings, "catalogs": catalogs,
-                          "problems": [asdict(p) for p in problems]}, indent=2, ensure_ascii=False))
-    else:
-        for problem in problems:
-            if not (args.quiet and problem.severity == WARNING):
-                print(problem.format())
-        print(f"qa: {errors} error(s), {warnings} warning(s) in {catalogs} catalog(s)")
-    return 1 if errors else 0
-
-
-def add_command(subparsers, common) -> None:
-    parser = subparsers.add_parser(
-        "qa", parents=[common], help="check translations against their source",
-        description="Check every translated entry: Markdown, link targets, numbers, clinic variables, end "
-                    "marks, copies of the source, glossary terms. Prints file:line: severity: message; "
-                    "exits 1 when there is an error (errors block publishing).")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    parser.add_argument("--locale", action="append", metavar="LANG", help="only this locale (repeatable)")
-    parser.set_defaults(func=run_qa)

@@ -1,5 +1,5 @@
-"""Readability results for people and tools: a terminal summary (worst first), JSON,
-and an HTML report with a chart per handout (inline SVG, no JavaScript)."""
+"""Readability results for people and tools: JSON, and an HTML report with a chart per
+handout (inline SVG, no JavaScript). The terminal summary is ``pipeline.commands.check``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ GROUPS = [
     ("Passive voice", ("passive_voice",)),
     ("Clear communication", ("main_message", "no_call_to_action", "percentage", "long_run", "long_paragraph")),
 ]
-TERMINAL_LIMIT = 5  # items per group in the terminal
 HTML_LIMITS = {"Hardest sentences": 12, "Words": 30, "Passive voice": 12}  # the JSON has them all
 
 
@@ -162,127 +161,6 @@ def results_json(results: Results, filters: dict | None = None) -> dict:
         "skipped": [{"slug": s.slug, "source": s.source, "locale": s.locale, "reason": s.reason}
                     for s in results.skipped],
     }
-
-
-# --- terminal -------------------------------------------------------------------------------
-
-def print_results(results: Results, console=None, quiet: bool = False) -> None:
-    """The summary table (worst first), then what to change in each handout."""
-    from rich import box
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = console or Console()
-    reports = worst_first(results.reports)
-    for measure, title in (("english", "English"), ("devanagari", "Devanagari (Marathi)")):
-        group = [r for r in reports if r.measure == measure]
-        if not group:
-            continue
-        table = Table(title=f"Readability: {title}", title_justify="left", header_style="bold",
-                      box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left",
-                      caption=("FK Flesch-Kincaid grade, SMOG grade, Ease Flesch reading ease, W/S words per sentence"
-                               if measure == "english" else
-                               "W/S words per sentence, Ak/W aksharas per word, Long share of words with 5+ aksharas, "
-                               "Sent (en) sentences (in the English)"))
-        table.add_column("Handout", overflow="fold", min_width=12)
-        table.add_column("Loc")
-        columns = (["fk_grade", "smog", "flesch_reading_ease", "words_per_sentence"]
-                   if measure == "english" else ["words_per_sentence", "aksharas_per_word", "long_word_share"])
-        for column in columns:
-            table.add_column(SHORT_LABELS[column], justify="right")
-        if measure == "english":
-            table.add_column("Read", justify="right", no_wrap=True)
-        else:
-            table.add_column("Sent (en)", justify="right")
-        table.add_column("Flags", justify="right")
-        table.add_column("Result", no_wrap=True)
-        for report in group:
-            missed = {m.measure for m in report.misses}
-            cells = []
-            for column in columns:
-                text = format_value(column, report.metrics.get(column))
-                cells.append(f"[bold red]{text}[/]" if column in missed else text)
-            if measure == "english":
-                cells.append(format_value("reading_time_seconds", report.metrics.get("reading_time_seconds")))
-            else:
-                c = report.comparison or {}
-                cells.append(f"{c['sentences']} ({c['source_sentences']})" if c else "–")
-            result = "[green]pass[/]" if report.passed else "[bold red]FAIL[/]"
-            table.add_row(escape(report.slug), report.locale, *cells, str(len(report.flags)), result)
-        console.print(table)
-    for report in reports:
-        for miss in report.misses:
-            console.print(f"[red]✗[/] {escape(report.file)} ({report.locale}): {escape(describe_miss(miss))}")
-    for skipped in results.skipped:
-        console.print(f"[yellow]skipped[/] {escape(skipped.slug)} ({skipped.locale}): {escape(skipped.reason)}")
-    if not quiet:
-        for report in reports:
-            _print_details(console, report)
-    failed = [r for r in reports if not r.passed]
-    console.print()
-    if failed:
-        console.print(f"[bold red]{len(failed)} of {len(reports)} handout readings miss their targets.[/]")
-    else:
-        console.print(f"[green]All {len(reports)} handout readings meet their targets.[/]")
-
-
-def _bar(value: float, limit: float, width: int = 20, scale: float | None = None) -> str:
-    scale = scale or max(limit * 2, value, 1e-9)
-    filled = max(0, min(width, round(width * value / scale)))
-    colour = "red" if value > limit else "green"
-    return f"[{colour}]{'█' * filled}[/][dim]{'·' * (width - filled)}[/]"
-
-
-def _print_details(console, report: Report) -> None:
-    from rich.markup import escape
-    from rich.rule import Rule
-
-    status = "[green]pass[/]" if report.passed else "[bold red]FAIL[/]"
-    console.print()
-    console.print(Rule(f"[bold]{escape(report.slug)}[/] ({report.locale}) {status}", align="left"))
-    scores = ", ".join(f"{LABELS[m]} {format_value(m, report.metrics.get(m))}" for m in score_measures(report))
-    console.print(f"  {escape(report.file)}: {scores}")
-    for note in report.notes:
-        console.print(f"  [dim]{escape(note)}[/]")
-    if report.comparison:
-        c = report.comparison
-        console.print(f"  compared with the English: {c['sentences']} sentences of {c['words_per_sentence']:.1f} words "
-                      f"(English: {c['source_sentences']} of {c['source_words_per_sentence']:.1f})")
-    main = score_measures(report)[0]
-    limit = report.target.get(main)
-    if len(report.sections) > 1 and limit:
-        console.print("  [bold]Sections[/]")
-        scale = max([limit * 1.5] + [s.metrics.get(main, 0) for s in report.sections])
-        for section in report.sections:
-            value = section.metrics.get(main, 0.0)
-            name = section.title or "(top of the handout)"
-            console.print(f"    {_bar(value, limit, scale=scale)} {format_value(main, value):>5}  "
-                          f"{escape(name[:50])} [dim]line {section.line}[/]")
-    more_in = escape(f"outputs/reports/{reading_page(report)}")
-    for title, kinds in GROUPS:
-        flags = [f for f in report.flags if f.kind in kinds]
-        if not flags:
-            continue
-        console.print(f"  [bold]{title}[/] ({len(flags)})")
-        if title == "Words":
-            merged = grouped_words(flags)
-            for flag, lines in merged[:TERMINAL_LIMIT * 2]:
-                more = f" [dim](also line{'s' if len(lines) > 2 else ''} {', '.join(map(str, lines[1:]))})[/]" if len(lines) > 1 else ""
-                fix = f" [green]→ {escape(flag.suggestion)}[/]" if flag.suggestion else ""
-                console.print(f"    [cyan]{escape(flag.where)}[/]  [bold]{escape(flag.text)}[/]: {escape(flag.message)}{more}{fix}")
-            if len(merged) > TERMINAL_LIMIT * 2:
-                console.print(f"    [dim]… and {len(merged) - TERMINAL_LIMIT * 2} more in {more_in}[/]")
-            continue
-        for flag in flags[:TERMINAL_LIMIT]:
-            grade = f" grade {flag.grade:.1f}" if flag.grade is not None and report.measure == "english" else ""
-            console.print(f"    [cyan]{escape(flag.where)}[/]{grade}  {escape(flag.message)}")
-            text = flag.text if len(flag.text) <= 120 else flag.text[:117] + "…"
-            console.print(f"      [dim]“{escape(text)}”[/]")
-            if flag.suggestion:
-                console.print(f"      [green]→ {escape(flag.suggestion)}[/]")
-        if len(flags) > TERMINAL_LIMIT:
-            console.print(f"    [dim]… and {len(flags) - TERMINAL_LIMIT} more in {more_in}[/]")
 
 
 # --- HTML ---------------------------------------------------------------------------------------
