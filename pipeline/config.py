@@ -5,6 +5,7 @@ Every problem is reported with the file and line it comes from, never a tracebac
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import yaml
 
 from pipeline.errors import InputError
 from pipeline.model import Clinic, Config, CrisisLine, Locale
+from pipeline.readability.targets import TARGETS, measure_for
 
 DEFAULT_CONFIG = "clinics.yaml"
 PAPER_SIZES = ("A4", "Letter")
@@ -26,53 +28,126 @@ class _Map(dict):
     lines: dict
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
+class TextLoader(yaml.BaseLoader):
+    """YAML with every scalar kept as the text written (``07120000000``, ``000``,
+    ``no`` and ``1e3`` stay strings; YAML 1.1 would read an octal number, 0, False
+    and a float), mappings that know their lines, and only ``~``/``null``/an empty
+    value read as nothing. Numbers are parsed where a number is wanted, with the line."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
+TextLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
+                                 ["~", "n", "N", ""])
+TextLoader.add_constructor("tag:yaml.org,2002:null", lambda loader, node: None)
+
+
+def _construct_mapping(loader: TextLoader, node: yaml.MappingNode) -> _Map:
     result = _Map()
     result.line = node.start_mark.line + 1
     result.lines = {}
     for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise InputError(loader.name, line, "a key must be plain text, not a list or a mapping",
+                             "write 'key: value', with the key as a word")
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str) or not key:
+            raise InputError(loader.name, line, "a key is empty", "write 'key: value', with the key as a word")
         if key in result:
-            raise InputError(loader.name, key_node.start_mark.line + 1, f"duplicate key '{key}'",
-                             "keep one of the two entries")
+            raise InputError(loader.name, line, f"duplicate key '{key}'", "keep one of the two entries")
         result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = key_node.start_mark.line + 1
+        result.lines[key] = line
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _refuse_tag(loader: TextLoader, node: yaml.Node):
+    raise InputError(loader.name, node.start_mark.line + 1, f"a YAML tag ({node.tag}) is not used here",
+                     "remove the '!…' before the value; write the value as plain text")
+
+
+TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, yaml.BaseLoader.construct_scalar)
+TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+                           lambda loader, node: loader.construct_sequence(node, deep=True))
+TextLoader.add_constructor(None, _refuse_tag)
 
 
 def load_yaml_with_lines(text: str, path: Path, line_offset: int = 0):
-    """Parse YAML so that every mapping knows the line of each key.
-
-    ``line_offset`` shifts line numbers, for YAML embedded in another file.
-    """
+    """Parse YAML (``TextLoader``: scalars as text) so that every mapping knows the
+    line of each key. ``line_offset`` shifts line numbers, for YAML embedded in
+    another file. Any problem is an ``InputError`` at the line that is wrong."""
     from pipeline.security import yaml_problems
 
     for problem in yaml_problems(text, allow_aliases=True):
         raise InputError(path, problem.line + line_offset, problem.message, problem.hint)
-    loader = _LineLoader(text)
-    loader.name = str(path)
+    loader = None
     try:
+        loader = TextLoader(text)  # checks every character first
+        loader.name = str(path)
         data = loader.get_single_data()
-    except InputError:
-        raise
-    except yaml.MarkedYAMLError as err:
-        mark = err.context_mark or err.problem_mark  # where the broken construct starts
-        line = mark.line + 1 + line_offset if mark else None
-        raise InputError(path, line, f"not valid YAML: {err.problem or err}",
-                         "check the indentation and quoting on this line") from None
+    except InputError as err:
+        if line_offset and err.line:
+            err = InputError(path, err.line + line_offset, err.message, err.hint)
+        raise err from None
+    except yaml.YAMLError as err:
+        line, message, hint = yaml_error_place(err, text)
+        raise InputError(path, line + line_offset, message, hint) from None
+    except RecursionError:
+        raise InputError(path, 1 + line_offset, "the YAML is nested too deeply to read",
+                         "write plain 'key: value' lines and short lists") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if line_offset:
         _shift_lines(data, line_offset)
     return data
+
+
+def yaml_error_place(err: yaml.YAMLError, text: str) -> tuple[int, str, str]:
+    """(line, message, hint) for a YAML error, at the line that is actually wrong.
+
+    PyYAML names where the enclosing construct starts ("while parsing a block
+    mapping": the first key) and where it gave up. The line to fix is where it gave
+    up, except inside a quoted text, flow list or flow mapping opened on an earlier
+    line and never closed: then it is where that was opened."""
+    if isinstance(err, yaml.reader.ReaderError):
+        line = text.count("\n", 0, err.position) + 1
+        shown = f"U+{err.character:04X}" if isinstance(err.character, int) else repr(err.character)
+        return line, f"a control character ({shown}) that YAML does not allow", \
+            "delete it (a form feed or other invisible character pasted in)"
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return 1, f"not valid YAML: {err}", "check the indentation and quoting"
+    problem = err.problem or str(err)
+    context = err.context or ""
+    context_line = err.context_mark.line + 1 if err.context_mark else None
+    problem_line = err.problem_mark.line + 1 if err.problem_mark else (context_line or 1)
+    opened = _unclosed_quote(text, problem_line)
+    if opened or (context_line and context.startswith("while scanning a quoted")):
+        return opened or context_line, "a quoted text that starts on this line is not closed on it", \
+            "end the text with the same quote it starts with; write an apostrophe inside '…' as ''"
+    if context_line and context.startswith("while parsing a flow"):
+        return context_line, f"a list [ ] or mapping {{ }} that starts on this line is not closed ({problem})", \
+            "close the bracket on this line, or quote text that contains ':', ',' or brackets"
+    if context_line and "end of stream" in problem:
+        return context_line, f"not valid YAML: {context} on this line, the file ends first", \
+            "close what is opened on this line"
+    if problem.startswith("but ") and context:
+        problem = f"{context}, {problem}"
+    return problem_line, f"not valid YAML: {problem}", "check the indentation and quoting on this line"
+
+
+def _unclosed_quote(text: str, problem_line: int) -> int | None:
+    """The line of a quoted text that runs over several lines and ends on
+    ``problem_line``, where the parser then failed: a quote that was not closed."""
+    try:
+        for token in yaml.scan(text, Loader=yaml.BaseLoader):
+            if token.start_mark.line + 1 > problem_line:
+                break
+            if (isinstance(token, yaml.ScalarToken) and token.style in ("'", '"')
+                    and token.start_mark.line + 1 < problem_line == token.end_mark.line + 1):
+                return token.start_mark.line + 1
+    except yaml.YAMLError:
+        pass
+    return None
 
 
 def _shift_lines(data, offset: int) -> None:
@@ -86,12 +161,68 @@ def _shift_lines(data, offset: int) -> None:
             _shift_lines(value, offset)
 
 
+def utf8_text(path: Path, data: bytes) -> str:
+    """``data`` decoded as UTF-8 (a byte-order mark is dropped); bytes that are not
+    UTF-8 are an ``InputError`` at their line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise InputError(path, line, f"not UTF-8 text (byte 0x{data[err.start]:02x})",
+                         "save the file as UTF-8") from None
+
+
+def load_yaml_file(path: Path, missing: str, hint: str):
+    """A YAML file read with ``load_yaml_with_lines``; ``missing`` and ``hint`` say
+    what to do when it does not exist."""
+    from pipeline.files import read_project_file
+
+    path = Path(path)
+    try:  # a regular file in its own folder (not a link elsewhere, a pipe or a folder), of a sane size
+        data = read_project_file(path, path.parent, MAX_YAML_BYTES)
+    except FileNotFoundError:
+        raise InputError(path, None, missing, hint) from None
+    return load_yaml_with_lines(utf8_text(path, data), path)
+
+
+MAX_YAML_BYTES = 2_000_000  # the configuration and a glossary are a few kilobytes
+
+
+# A number as a person writes a limit: 6, 8.5, 0.2 (no signs, exponents or thousands).
+NUMBER = re.compile(r"^\d{1,6}(?:\.\d{1,6})?$")
+
+
+def parse_number(path: Path, line: int | None, value, what: str) -> float | int:
+    """``value`` (YAML text) as a number, or an ``InputError`` at ``line``."""
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not NUMBER.match(text):
+        shown = value if isinstance(value, str) else "a list or mapping"
+        raise InputError(path, line, f"{what} must be a number, not '{shown}'",
+                         "write a plain number such as 6 or 0.2")
+    return float(text) if "." in text else int(text)
+
+
+def check_targets(path: Path, targets: dict, known, where: str) -> dict:
+    """Reading targets (a YAML mapping ``{measure: limit}``) with known names and
+    numbers as limits; an ``InputError`` at the line of the first that is not."""
+    result = {}
+    for name, value in targets.items():
+        line = targets.lines.get(name)
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = (f"did you mean '{close[0]}'? " if close else "") + "known targets: " + ", ".join(sorted(known))
+            raise InputError(path, line, f"unknown readability target '{name}' {where}", hint)
+        result[name] = parse_number(path, line, value, f"the target '{name}'")
+    return result
+
+
 class _Reader:
     """Typed access to one YAML mapping, with errors that name file and line."""
 
     def __init__(self, data, path: Path, where: str, line: int = 1):
         if not isinstance(data, dict):
-            raise InputError(path, line, f"{where} must be a mapping of keys to values")
+            raise InputError(path, line, f"{where} must be a mapping of keys to values",
+                             "write 'key: value' lines, indented under it")
         self.data = data
         self.path = path
         self.where = where
@@ -104,38 +235,59 @@ class _Reader:
     def check_keys(self, allowed: set[str]) -> None:
         for key in self.data:
             if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
                 raise InputError(self.path, self.line(key), f"unknown key '{key}' in {self.where}",
-                                 "remove it or fix its spelling; allowed keys: " + ", ".join(sorted(allowed)))
+                                 (f"did you mean '{close[0]}'? " if close else "remove it or fix its spelling; ")
+                                 + "allowed keys: " + ", ".join(sorted(allowed)))
 
     def require(self, key: str):
         if key not in self.data or self.data[key] in (None, ""):
-            raise InputError(self.path, self.line(), f"{self.where} is missing '{key}'",
+            raise InputError(self.path, self.line(key), f"{self.where} is missing '{key}'",
                              f"add a '{key}:' line to {self.where}")
         return self.data[key]
 
-    def string(self, key: str, default: str | None = None, required: bool = True) -> str:
-        if key not in self.data and not required:
-            return default or ""
+    def string(self, key: str, default: str = "", required: bool = True) -> str:
+        """Text exactly as written (``TextLoader`` reads every scalar as text)."""
+        if not required and self.data.get(key) in (None, ""):
+            return default
         value = self.require(key)
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise InputError(self.path, self.line(key), f"'{key}' in {self.where} must be text")
-        return str(value)
+        if not isinstance(value, str):
+            raise InputError(self.path, self.line(key), f"'{key}' in {self.where} must be text, not a list or mapping",
+                             f"write '{key}: text' on one line")
+        return value
 
-    def text_by_locale(self, key: str, required: bool = True) -> dict:
-        """A string, or a mapping locale -> string; returned as a mapping."""
-        if key not in self.data and not required:
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        value = self.string(key, default or "", required=default is None)
+        if value not in choices:
+            raise InputError(self.path, self.line(key), f"{key} '{value}' in {self.where} is not one of: "
+                             + ", ".join(choices), f"write one of: {', '.join(choices)}")
+        return value
+
+    def text_by_locale(self, key: str, locales, required: bool = True) -> dict:
+        """A string, or a mapping of locale codes (of ``locales``, or "default") to
+        strings; returned as a mapping."""
+        if not required and self.data.get(key) in (None, ""):
             return {}
         value = self.require(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            return {"default": str(value)}
-        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        if isinstance(value, str):
+            return {"default": value}
+        if isinstance(value, dict) and value:
+            for code, text in value.items():
+                line = value.lines.get(code, self.line(key))
+                if code != "default" and code not in locales:
+                    raise InputError(self.path, line, f"'{code}' under '{key}' in {self.where} is not a locale "
+                                     "listed under 'locales'", "use a locale code such as "
+                                     + ", ".join(sorted(locales)) + ", or 'default'")
+                if not isinstance(text, str) or not text:
+                    raise InputError(self.path, line, f"'{key}.{code}' in {self.where} must be text",
+                                     f"write '{code}: text' on one line")
             return dict(value)
         raise InputError(self.path, self.line(key),
                          f"'{key}' in {self.where} must be text or a mapping of locale codes to text",
                          f"write '{key}: some text' or '{key}: {{en: ..., mr: ...}}'")
 
     def child(self, key: str, required: bool = True) -> "_Reader":
-        if key not in self.data and not required:
+        if not required and self.data.get(key) is None:
             return _Reader(_Map(), self.path, f"{self.where}.{key}", self.line())
         value = self.require(key)
         return _Reader(value, self.path, f"{self.where}.{key}", self.line(key))
@@ -144,14 +296,7 @@ class _Reader:
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     """Load and validate the configuration file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, None, "configuration file not found",
-                         "run from the project folder or pass --config PATH") from None
-    except UnicodeDecodeError as err:
-        raise InputError(path, None, f"not UTF-8 text ({err.reason})", "save the file as UTF-8") from None
-    data = load_yaml_with_lines(text, path)
+    data = load_yaml_file(path, "configuration file not found", "run from the project folder or pass --config PATH")
     if data is None:
         raise InputError(path, 1, "configuration file is empty", "see README 'Configuration' for an example")
     top = _Reader(data, path, "the configuration")
@@ -162,22 +307,24 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
 
     locales_reader = top.child("locales")
     locales = {code: _load_locale(code, locales_reader, root) for code in locales_reader.data}
-    source_language = top.string("source_language", "en", required=False) or "en"
+    source_language = top.string("source_language", "en", required=False)
     if source_language not in locales:
         raise InputError(path, top.line("source_language"), f"source language '{source_language}' is not under 'locales'",
                          "add it under 'locales'")
 
     readability_reader = top.child("readability", required=False)
     readability = {}
-    for code, limits in readability_reader.data.items():
+    for code in readability_reader.data:
         if code not in locales:
             raise InputError(path, readability_reader.line(code), f"readability targets for unknown locale '{code}'",
                              "use a locale code listed under 'locales'")
-        limits_reader = readability_reader.child(code)
-        for measure, limit in limits_reader.data.items():
-            if not isinstance(limit, (int, float)) or isinstance(limit, bool):
-                raise InputError(path, limits_reader.line(measure), f"target '{measure}' must be a number")
-        readability[code] = dict(limits_reader.data)
+        measure = measure_for(code, locales[code].script)
+        if measure is None:
+            raise InputError(path, readability_reader.line(code), f"there is no readability measure for '{code}'",
+                             "remove its targets; only English and Devanagari text can be measured")
+        limits = readability_reader.child(code)
+        readability[code] = check_targets(path, limits.data, TARGETS[measure],
+                                          f"for '{code}' ({measure} text)")
 
     clinics_reader = top.child("clinics")
     clinics = {cid: _load_clinic(cid, clinics_reader, locales) for cid in clinics_reader.data}
@@ -198,45 +345,39 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
 
 
 def _load_locale(code, parent: _Reader, root: Path) -> Locale:
-    if not isinstance(code, str) or not LOCALE_PATTERN.match(code):
+    if not LOCALE_PATTERN.match(code):
         raise InputError(parent.path, parent.line(code), f"'{code}' is not a locale code",
-                         "use a gettext language code such as en, mr or pt_BR")
+                         "use a gettext language code such as en, mr or pt_BR (quotes are not needed: no stays no)")
     reader = parent.child(code)
     reader.check_keys({"name", "english_name", "direction", "digits", "script", "glossary"})
-    direction = reader.string("direction", "ltr", required=False) or "ltr"
-    if direction not in ("ltr", "rtl"):
-        raise InputError(reader.path, reader.line("direction"), "direction must be ltr or rtl")
-    digits = reader.string("digits", "latin", required=False) or "latin"
-    if digits not in ("latin", "devanagari"):
-        raise InputError(reader.path, reader.line("digits"), "digits must be latin or devanagari")
     glossary = reader.string("glossary", required=False)
     return Locale(
         code=code,
         name=reader.string("name"),
-        english_name=reader.string("english_name", code, required=False) or code,
-        direction=direction,
-        digits=digits,
-        script=reader.string("script", "Latn", required=False) or "Latn",
+        english_name=reader.string("english_name", code, required=False),
+        direction=reader.choice("direction", ("ltr", "rtl"), "ltr"),
+        digits=reader.choice("digits", ("latin", "devanagari"), "latin"),
+        script=reader.string("script", "Latn", required=False),
         glossary=(root / glossary) if glossary else None,
     )
 
 
 def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
-    if not isinstance(cid, str) or not ID_PATTERN.match(cid):
+    if not ID_PATTERN.match(cid):
         raise InputError(parent.path, parent.line(cid), f"clinic id '{cid}' is not allowed",
                          "use lowercase letters, digits, '-' and '_' (it becomes a folder name)")
     reader = parent.child(cid)
     where = reader.where
     reader.check_keys({"name", "address", "phone", "email", "website", "paper", "locales",
                        "crisis_line", "emergency_number", "publish_threshold"})
-    paper = reader.string("paper")
-    if paper not in PAPER_SIZES:
-        raise InputError(reader.path, reader.line("paper"), f"paper '{paper}' is not supported",
-                         "use one of: " + ", ".join(PAPER_SIZES))
+    paper = reader.choice("paper", PAPER_SIZES)
     clinic_locales = reader.require("locales")
     if not isinstance(clinic_locales, list) or not clinic_locales:
         raise InputError(reader.path, reader.line("locales"), f"'locales' in {where} must be a list such as [en, mr]")
     for code in clinic_locales:
+        if not isinstance(code, str):
+            raise InputError(reader.path, reader.line("locales"), f"'locales' in {where} must list locale codes",
+                             "write them as a plain list such as [en, mr]")
         if code not in locales:
             raise InputError(reader.path, reader.line("locales"), f"locale '{code}' is not defined under 'locales'",
                              "add it under 'locales' or remove it from this clinic")
@@ -246,23 +387,36 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
     thresholds.check_keys({"pdf", "html"})
     publish = {"pdf": 100, "html": 0}
     for fmt, value in thresholds.data.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
-            raise InputError(reader.path, thresholds.line(fmt), f"publish_threshold.{fmt} must be a percentage from 0 to 100")
-        publish[fmt] = value
+        publish[fmt] = parse_number(reader.path, thresholds.line(fmt), value, f"publish_threshold.{fmt}")
+        if publish[fmt] > 100:
+            raise InputError(reader.path, thresholds.line(fmt), f"publish_threshold.{fmt} is {value}; "
+                             "it is a percentage from 0 to 100", "write a number from 0 to 100")
     return Clinic(
         id=cid,
-        name=reader.text_by_locale("name"),
-        address=reader.text_by_locale("address"),
-        phone=reader.string("phone"),
+        name=reader.text_by_locale("name", locales),
+        address=reader.text_by_locale("address", locales),
+        phone=_phone(reader, "phone"),
         email=reader.string("email", required=False),
         website=reader.string("website", required=False),
         locales=tuple(clinic_locales),
         paper=paper,
         crisis_line=CrisisLine(
-            name=crisis.text_by_locale("name"),
-            number=crisis.string("number"),
-            description=crisis.text_by_locale("description", required=False),
+            name=crisis.text_by_locale("name", locales),
+            number=_phone(crisis, "number"),
+            description=crisis.text_by_locale("description", locales, required=False),
         ),
-        emergency_number=reader.string("emergency_number"),
+        emergency_number=_phone(reader, "emergency_number"),
         publish_threshold=publish,
     )
+
+
+PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{0,30}$")
+
+
+def _phone(reader: _Reader, key: str) -> str:
+    """A phone number as written: digits, spaces, ( ) . / - and a leading +."""
+    number = reader.string(key).strip()
+    if not PHONE.match(number) or sum(c.isdigit() for c in number) > 20:
+        raise InputError(reader.path, reader.line(key), f"'{key}' in {reader.where} is not a phone number: '{number}'",
+                         f"write it as dialled, for example {key}: \"+44 7120 000000\" (digits, spaces, +, -, ( ) only)")
+    return number

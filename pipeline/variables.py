@@ -6,8 +6,10 @@ variable and filled in for each clinic when a page is rendered.
 
 from __future__ import annotations
 
+import difflib
 import re
 
+from pipeline.errors import InputError
 from pipeline.model import Clinic, localized
 
 VARIABLE = re.compile(r"\{([a-z_]+)\}")
@@ -31,24 +33,69 @@ SAMPLE_VALUES = {
 }
 
 
+# Anything in braces on one line, as a reader would see it printed: a variable, a
+# misspelt one ({clinic_phon}, {Clinic_Phone}, {0}) or a stray brace pair. A brace
+# escaped for Markdown (\{) is text, not a placeholder.
+PLACEHOLDER = re.compile(r"(?<!\\)\{([^{}\n]{0,80})(?<!\\)\}")
+_LONE_BRACE = re.compile(r"(?<!\\)[{}]")
+# The variables that are phone numbers: printed with non-breaking spaces, and linked.
+PHONE_VARIABLES = ("clinic_phone", "crisis_number", "emergency_number")
+NO_BREAK_SPACE = "\u00a0"
+
+
+class UnknownVariable(InputError):
+    """A placeholder that is not a clinic variable (``where`` is unknown here: the
+    loader and QA, which know the file and line, check before anything expands)."""
+
+
 def variables_in(text: str) -> list[str]:
     return VARIABLE.findall(text)
 
 
-def unknown_variables(text: str) -> list[str]:
-    return [name for name in VARIABLE.findall(text) if name not in VARIABLES]
+def placeholder_problems(text: str, known=VARIABLES) -> list[tuple[str, str, str]]:
+    """What in Markdown ``text`` would print braces instead of a value, as (what is
+    written, message, hint): a placeholder whose name is not in ``known`` (with the
+    closest known name), or a brace without its partner."""
+    escape = r"; to print a brace, write \{ or \}"
+    problems = []
+    names = ", ".join("{" + name + "}" for name in known) or "none"
+    for match in PLACEHOLDER.finditer(text):
+        name = match.group(1)
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name.strip().lower(), list(known), n=1, cutoff=0.6)
+        problems.append((match.group(), f"unknown variable {match.group()}",
+                         (f"did you mean {{{close[0]}}}? " if close else "") + f"the variables are {names}"
+                         + ("" if close else escape)))
+    lone = _LONE_BRACE.search(PLACEHOLDER.sub("", text))
+    if lone:
+        problems.append((lone.group(), "a '{' or '}' without its partner",
+                         f"the variables are {names}{escape}"))
+    return problems
 
 
 def clinic_values(clinic: Clinic, locale: str) -> dict[str, str]:
+    """The text each variable stands for; phone numbers with non-breaking spaces,
+    so that a number never breaks across lines."""
     return {
         "clinic_name": localized(clinic.name, locale)[0],
-        "clinic_phone": clinic.phone,
+        "clinic_phone": unbroken(clinic.phone),
         "crisis_line": localized(clinic.crisis_line.name, locale)[0],
-        "crisis_number": clinic.crisis_line.number,
-        "emergency_number": clinic.emergency_number,
+        "crisis_number": unbroken(clinic.crisis_line.number),
+        "emergency_number": unbroken(clinic.emergency_number),
     }
 
 
+def unbroken(number: str) -> str:
+    """A phone number with non-breaking spaces between its groups."""
+    return number.replace(" ", NO_BREAK_SPACE)
+
+
 def expand(text: str, values: dict[str, str]) -> str:
-    """Fill in known variables; leave anything else untouched."""
-    return VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    """Fill in the variables. Anything else in braces raises ``UnknownVariable``:
+    no page may print an unresolved ``{…}``."""
+    problems = placeholder_problems(text, values)
+    if problems:
+        _written, message, hint = problems[0]
+        raise UnknownVariable(None, None, f"{message} in: {text[:80]}", hint)
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)

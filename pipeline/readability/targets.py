@@ -1,0 +1,27 @@
+"""Which reading targets exist, and which measure reads a language.
+
+Plain data with no imports, so that the configuration and the handout loader can
+check a target's name where it is written (``clinics.yaml:line``,
+``source/x.md:line``) before anything is measured.
+"""
+
+from __future__ import annotations
+
+# Targets each measure understands, and whether the figure must be at most or at least the limit.
+TARGETS = {
+    "english": {
+        "fk_grade": "max", "smog": "max", "gunning_fog": "max", "coleman_liau": "max",
+        "dale_chall": "max", "flesch_reading_ease": "min", "words_per_sentence": "max",
+    },
+    "devanagari": {"words_per_sentence": "max", "aksharas_per_word": "max", "long_word_share": "max"},
+}
+ALL_TARGETS = frozenset().union(*TARGETS.values())
+
+
+def measure_for(locale: str, script: str | None) -> str | None:
+    """Which measure a locale is read with: english, devanagari, or None (none we have)."""
+    if script == "Deva":
+        return "devanagari"
+    if locale.split("_")[0] == "en":
+        return "english"
+    return None
