@@ -10,7 +10,6 @@ the blocks a translator sees are exactly the blocks the renderer translates.
 from __future__ import annotations
 
 import io
-import logging
 import os
 import tempfile
 from pathlib import Path
@@ -23,10 +22,9 @@ from jinja2.ext import babel_extract
 from pipeline import catalogs
 from pipeline.errors import InputError
 from pipeline.model import Article, Block, Config
+from pipeline.readability.scoring import block_grade
 from pipeline.sources import load_article
 from pipeline.variables import VARIABLES, variables_in
-
-log = logging.getLogger(__name__)
 
 # Comments a template author leaves for translators: {# Translators: ... #}
 TEMPLATE_COMMENT_TAGS = ("Translators:",)
@@ -82,7 +80,7 @@ def block_comments(block: Block) -> list[str]:
         comments.append(f"section: {block.section}")
     if block.note:
         comments.append(f"note from the editor: {block.note}")
-    grade = _reading_grade(block.text)
+    grade = block_grade(block.text, "en")
     if grade:
         comments.append(grade)
     names = list(dict.fromkeys(variables_in(block.text)))
@@ -93,23 +91,6 @@ def block_comments(block: Block) -> list[str]:
         comments.append(f"keep {kept} as written; the page fills {them} in ({meaning})" if meaning
                         else f"keep {kept} as written")
     return comments
-
-
-def _reading_grade(text: str) -> str | None:
-    """How hard the block is to read (such as "reading grade 6.2"), when the
-    readability stage offers a per-block grade."""
-    try:
-        from pipeline.readability import block_grade
-    except ImportError:
-        return None
-    try:
-        grade = block_grade(text, "en")
-    except Exception as err:  # a comment must never stop extraction
-        log.debug("no reading grade for %r: %s", text[:40], err)
-        return None
-    if isinstance(grade, (int, float)) and not isinstance(grade, bool):
-        return f"reading grade {grade:.1f}"
-    return str(grade) if grade else None
 
 
 # ------------------------------------------------------------------ catalogs

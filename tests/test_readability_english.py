@@ -6,7 +6,8 @@ from __future__ import annotations
 import textstat
 import pytest
 
-from pipeline.readability import block_grade, english, prose
+from pipeline.readability import english, prose
+from pipeline.readability.scoring import block_grade
 
 # Real prose with no sentence of two words or fewer and no abbreviation, so textstat
 # and we split it into the same sentences.

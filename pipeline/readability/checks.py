@@ -14,9 +14,9 @@ import re
 from fractions import Fraction
 from typing import Callable, Iterator
 
-from pipeline.readability import devanagari
-from pipeline.readability.measure import VERY_LONG_WORD_AKSHARAS
+from pipeline.readability import devanagari, english
 from pipeline.readability.results import Flag, Reading, ScoredSentence
+from pipeline.readability.scoring import VERY_LONG_WORD_AKSHARAS
 
 # Words of running text without a heading or a list that make a long run, and the
 # words that make one paragraph long (see docs/readability.md).
@@ -140,8 +140,6 @@ def medical_terms(reading: Reading) -> Iterator[Flag]:
 
 def _is_plain_capitals(word: str) -> bool:
     """Capitals used for emphasis ("do NOT stop") rather than an abbreviation."""
-    from pipeline.readability import english
-
     return english.word_figures(word).easy
 
 

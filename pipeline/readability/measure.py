@@ -8,17 +8,24 @@ compare them with the targets, then run the checks that say what to change.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from pipeline.catalogs import catalog_path
 from pipeline.errors import InputError
 from pipeline.model import Article, Block, Config
 from pipeline.readability import devanagari, english, prose
+from pipeline.readability.checks import run_checks
 from pipeline.readability.results import (
     Miss, Reading, Report, Results, ScoredSentence, SectionScore, Skipped,
 )
+from pipeline.readability.scoring import score_sentence
 from pipeline.readability.wordlist import load_word_list
+from pipeline.sources import article_paths, load_articles
+from pipeline.translate import localized_blocks
 
 # Targets each measure understands, and whether the figure must be at most or at least the limit.
 TARGETS = {
@@ -30,22 +37,6 @@ TARGETS = {
 }
 # Decimals a figure is shown with; a target is met when the figure, so rounded, meets it.
 DECIMALS = {"long_word_share": 2}
-# Used for sentence flags when no Flesch-Kincaid target is set.
-DEFAULT_GRADE = 6
-# A sentence shorter than this is not called hard for its grade alone: one long word
-# in a three-word heading gives a high grade that says nothing about the sentence.
-MIN_WORDS_FOR_SENTENCE_GRADE = 4
-# Below this many words, an English sentence over its grade is called hard only if it
-# has a long word that is not on the Dale-Chall list of familiar words: "Take your
-# medicine every day." is grade 7.6 by its formula, but every word in it is familiar.
-MIN_WORDS_FOR_GRADE_ALONE = 8
-# An English sentence longer than this is called long.
-LONG_SENTENCE_WORDS = 15
-# A Devanagari sentence is called long when it has this many times the words-per-sentence
-# limit (12 words a sentence on average: a sentence of more than 15 is long).
-LONG_SENTENCE_FACTOR = 1.25
-# A Devanagari word this long counts on its own towards a hard sentence, and is flagged.
-VERY_LONG_WORD_AKSHARAS = 7
 
 
 # Fewer handouts than this are checked in one process even when more jobs are asked for.
@@ -56,16 +47,11 @@ def check_handouts(config: Config, slugs: list[str] | None, locales: list[str], 
     """Load and measure the handouts named (all if None); with ``jobs`` > 1 (0: one per
     core), in that many worker processes. Sending the results back costs time too, so
     this pays only with several cores to spare and many handouts."""
-    from pipeline.sources import article_paths, load_articles
-
     if slugs is None:
         slugs = [path.stem for path in article_paths(config.source_dir)]
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers < 2 or len(slugs) < PARALLEL_FROM:
         return check_articles(config, load_articles(config.source_dir, slugs), locales)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     size = max(5, len(slugs) // (workers * 4))
     chunks = [slugs[i:i + size] for i in range(0, len(slugs), size)]
     methods = multiprocessing.get_all_start_methods()
@@ -83,8 +69,6 @@ def check_handouts(config: Config, slugs: list[str] | None, locales: list[str], 
 
 
 def _check_chunk(config: Config, slugs: list[str], locales: list[str]):
-    from pipeline.sources import load_articles
-
     try:
         results = check_articles(config, load_articles(config.source_dir, slugs), locales)
     except InputError as err:
@@ -192,16 +176,10 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
     measure = measure_name(config, locale)
     if measure is None:
         return Skipped(article.slug, source_path, locale, f"no readability measure for '{locale}' yet")
-    from pipeline.catalogs import catalog_path
-
     catalog_file = catalog_path(config.locales_dir, locale, article.slug)
     shown = display_path(catalog_file, config.root)
     if not catalog_file.exists():
         return Skipped(article.slug, source_path, locale, f"no catalog {shown} yet")
-    try:
-        from pipeline.translate import localized_blocks
-    except ImportError as err:
-        return Skipped(article.slug, source_path, locale, f"translations cannot be read ({err})")
     try:
         blocks = localized_blocks(config, article, locale)
     except InputError as err:
@@ -288,85 +266,6 @@ def _pair_with_source(translated: list[Block], originals) -> list[tuple[Block, B
     return pairs
 
 
-def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> ScoredSentence:
-    """A sentence's own figures; hard or not, and why."""
-    if measure == "english":
-        counts = english.count_sentence(sentence.text)
-        figures = english.metrics(counts)
-        grade = figures["fk_grade"]
-        limit = targets.get("fk_grade", DEFAULT_GRADE)
-        hard = (counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and round(grade, 1) > limit
-                and (counts.words >= MIN_WORDS_FOR_GRADE_ALONE or counts.hard_words > 0))
-        reasons = _english_reasons(counts, figures) if hard else ()
-        shown = {k: figures[k] for k in ("words", "fk_grade", "syllables_per_word", "long_words")}
-    else:
-        counts = devanagari.count_sentence(sentence.text)
-        figures = devanagari.metrics(counts)
-        grade, reasons = _devanagari_load(counts, figures, targets)
-        hard = grade > 1.0
-        shown = {k: figures[k] for k in ("words", "aksharas_per_word", "long_word_share", "long_words")}
-    return ScoredSentence(sentence.text, sentence.line, sentence.block, sentence.index, sentence.section,
-                          counts, shown, grade, hard, tuple(reasons), sentence.shown or sentence.text)
-
-
-def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
-    reasons = []
-    if counts.words > LONG_SENTENCE_WORDS:
-        reasons.append(f"too long: {counts.words} words (aim for {LONG_SENTENCE_WORDS} or fewer)")
-    if counts.long_word_list:
-        # Name the unfamiliar long words; familiar ones (family, remember) only if there are no others.
-        listed = counts.hard_word_list or counts.long_word_list
-        words = ", ".join(dict.fromkeys(listed))
-        many = "too many long words" if len(listed) > 1 else "a long word"
-        reasons.append(f"{many}: {words}")
-    if not reasons:
-        per_word = f"{figures['syllables_per_word']:.1f} syllables a word"
-        reasons.append(f"fairly long ({counts.words} words, {per_word})" if counts.words > 10
-                       else f"many syllables per word ({per_word})")
-    return reasons
-
-
-def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
-    """How far a sentence goes over the Devanagari limits (above 1.0: hard), and why.
-
-    A sentence is hard when it is a quarter longer than the words-per-sentence limit
-    (a limit on the average: a sentence just over it hardly moves the average), or
-    when its words are long: more aksharas a word (or a larger share of long words)
-    than the limits, with at least two long words or one very long word in it. (One
-    long word in a short sentence is common Marathi: औषधासोबत, "with the medicine".)
-    """
-    ratios, reasons = [0.0], []
-    limit = targets.get("words_per_sentence")
-    if limit:
-        longest = limit * LONG_SENTENCE_FACTOR
-        ratios.append(counts.words / longest)
-        if counts.words > longest:
-            reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
-    very_long = [w for w in counts.long_word_list if devanagari.akshara_count(w) >= VERY_LONG_WORD_AKSHARAS]
-    if counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and (counts.long_words >= 2 or very_long):
-        word_reasons, word_ratios = [], []
-        limit = targets.get("aksharas_per_word")
-        per_word = figures["aksharas_per_word"]
-        if limit:
-            word_ratios.append(per_word / limit)
-            if round(per_word, 1) > limit:
-                word_reasons.append(f"{per_word:.1f} aksharas a word (limit {limit:g})")
-        limit = targets.get("long_word_share")
-        if limit and counts.long_words >= 2:
-            word_ratios.append(figures["long_word_share"] / limit)
-            if round(figures["long_word_share"], 2) > limit:
-                word_reasons.append(f"{counts.long_words} of {counts.words} words have "
-                                    f"{devanagari.LONG_WORD_AKSHARAS}+ aksharas")
-        if word_reasons:
-            ratios.extend(word_ratios)
-            long_words = ", ".join(dict.fromkeys(counts.long_word_list))
-            reasons.append("long words: " + "; ".join(word_reasons) + f": {long_words}")
-    load = max(ratios)
-    if load > 1.0 and not reasons:
-        load = 1.0  # over only before rounding, or for too few words to tell
-    return load, reasons
-
-
 def totals(sentences: list[ScoredSentence], measure: str):
     module = english if measure == "english" else devanagari
     total = module.Counts()
@@ -392,8 +291,6 @@ def misses(metrics: dict, targets: dict, measure: str) -> tuple[Miss, ...]:
 
 def report_for(reading: Reading) -> Report:
     """Add up a reading, compare it with its targets, and run the checks."""
-    from pipeline.readability.checks import run_checks
-
     metrics = metrics_of(reading.sentences, reading.measure)
     if reading.measure == "english":
         unknown = sorted({w.lower() for s in reading.sentences for w in s.counts.unknown_words if not w.isdigit()})

@@ -15,7 +15,9 @@ import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
+from pipeline.markup import shared_markdown
 from pipeline.model import Block
+from pipeline.readability import devanagari
 from pipeline.readability.sentences import split_at
 from pipeline.variables import SAMPLE_VALUES, VARIABLE
 
@@ -46,8 +48,6 @@ MEASURED_KINDS = ("title", "summary", "heading", "paragraph", "list_item", "tabl
 
 def _visible_text(text: str) -> str:
     """The visible text of inline Markdown, read the project's way (inline part only)."""
-    from pipeline.markup import shared_markdown
-
     md = shared_markdown()
     root = etree.Element("div")
     paragraph = etree.SubElement(root, "p")
@@ -152,8 +152,6 @@ def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = 
     (a translation's catalog entry); ``section_of`` names a block's section (by
     default a heading's own text, else the block's section).
     """
-    from pipeline.readability import devanagari
-
     split = devanagari.split_sentences if script == "Deva" else split_sentences
     blocks = [b for b in blocks if b.kind in MEASURED_KINDS]
     result = []

@@ -9,7 +9,13 @@ import math
 import os
 from pathlib import Path
 
+from jinja2 import DictLoader, Environment
+from markupsafe import Markup, escape
+
+from pipeline.files import write_atomic
+from pipeline.readability.measure import TARGETS
 from pipeline.readability.results import Flag, Miss, Report, Results
+from pipeline.readability.scoring import DEFAULT_GRADE, LONG_SENTENCE_FACTOR
 
 LABELS = {
     "fk_grade": "Flesch-Kincaid grade",
@@ -267,13 +273,9 @@ _READING = """{% extends "base" %}
 
 def _sentence_chart(report: Report) -> str:
     """One bar per sentence; height = its grade (English) or words (Devanagari)."""
-    from markupsafe import escape
-
     sentences = list(report.sentences)
     if not sentences:
         return ""
-    from pipeline.readability.measure import DEFAULT_GRADE, LONG_SENTENCE_FACTOR
-
     if report.measure == "english":
         limit = float(report.target.get("fk_grade", DEFAULT_GRADE))
         limit_label = f"target {limit:g}"
@@ -326,8 +328,6 @@ def _score_text(report: Report) -> str:
 
 
 def _target_text(target: dict) -> str:
-    from pipeline.readability.measure import TARGETS
-
     parts = []
     for key, limit in target.items():
         direction = TARGETS["english"].get(key) or TARGETS["devanagari"].get(key, "max")
@@ -342,9 +342,6 @@ READINGS_FOLDER = "readability"
 def results_html(results: Results) -> dict[str, str]:
     """The HTML report: ``{path relative to the reports folder: page}``, the overview
     first. One page per handout reading keeps each page small at any corpus size."""
-    from jinja2 import DictLoader, Environment
-    from markupsafe import Markup
-
     reports = worst_first(results.reports)
     view = []
     for report in reports:
@@ -418,8 +415,6 @@ def reading_page(report: Report) -> str:
 def write_reports(results: Results, folder: Path, filters: dict | None = None) -> list[Path]:
     """Write readability.json, the overview readability.html and a page per handout
     reading in readability/ into ``folder``; pages of readings no longer reported go."""
-    from pipeline.files import write_atomic
-
     folder = Path(folder)
     files = {"readability.json": (json.dumps(results_json(results, filters), ensure_ascii=False, indent=2)
                                   + "\n").encode("utf-8")}

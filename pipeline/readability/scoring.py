@@ -1,0 +1,154 @@
+"""How hard one sentence is to read, and why: the figures behind every flag in the
+readability report, and the short grade a translator sees next to each block in the
+catalogs (``block_grade``)."""
+
+from __future__ import annotations
+
+from pipeline.readability import devanagari, english, prose
+from pipeline.readability.results import ScoredSentence
+
+# Used for sentence flags when no Flesch-Kincaid target is set.
+DEFAULT_GRADE = 6
+# A sentence shorter than this is not called hard for its grade alone: one long word
+# in a three-word heading gives a high grade that says nothing about the sentence.
+MIN_WORDS_FOR_SENTENCE_GRADE = 4
+# Below this many words, an English sentence over its grade is called hard only if it
+# has a long word that is not on the Dale-Chall list of familiar words: "Take your
+# medicine every day." is grade 7.6 by its formula, but every word in it is familiar.
+MIN_WORDS_FOR_GRADE_ALONE = 8
+# An English sentence longer than this is called long.
+LONG_SENTENCE_WORDS = 15
+# A Devanagari sentence is called long when it has this many times the words-per-sentence
+# limit (12 words a sentence on average: a sentence of more than 15 is long).
+LONG_SENTENCE_FACTOR = 1.25
+# A Devanagari word this long counts on its own towards a hard sentence, and is flagged.
+VERY_LONG_WORD_AKSHARAS = 7
+# Blocks with fewer words than this get no grade in the catalogs: a grade of a
+# heading or a two-word list item says nothing useful.
+MIN_WORDS_TO_GRADE = 8
+
+
+def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> ScoredSentence:
+    """A sentence's own figures; hard or not, and why."""
+    if measure == "english":
+        counts = english.count_sentence(sentence.text)
+        figures = english.metrics(counts)
+        grade = figures["fk_grade"]
+        limit = targets.get("fk_grade", DEFAULT_GRADE)
+        hard = (counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and round(grade, 1) > limit
+                and (counts.words >= MIN_WORDS_FOR_GRADE_ALONE or counts.hard_words > 0))
+        reasons = _english_reasons(counts, figures) if hard else ()
+        shown = {k: figures[k] for k in ("words", "fk_grade", "syllables_per_word", "long_words")}
+    else:
+        counts = devanagari.count_sentence(sentence.text)
+        figures = devanagari.metrics(counts)
+        grade, reasons = _devanagari_load(counts, figures, targets)
+        hard = grade > 1.0
+        shown = {k: figures[k] for k in ("words", "aksharas_per_word", "long_word_share", "long_words")}
+    return ScoredSentence(sentence.text, sentence.line, sentence.block, sentence.index, sentence.section,
+                          counts, shown, grade, hard, tuple(reasons), sentence.shown or sentence.text)
+
+
+def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
+    reasons = []
+    if counts.words > LONG_SENTENCE_WORDS:
+        reasons.append(f"too long: {counts.words} words (aim for {LONG_SENTENCE_WORDS} or fewer)")
+    if counts.long_word_list:
+        listed = named_long_words(counts)
+        words = ", ".join(dict.fromkeys(listed))
+        many = "too many long words" if len(listed) > 1 else "a long word"
+        reasons.append(f"{many}: {words}")
+    if not reasons:
+        per_word = f"{figures['syllables_per_word']:.1f} syllables a word"
+        reasons.append(f"fairly long ({counts.words} words, {per_word})" if counts.words > 10
+                       else f"many syllables per word ({per_word})")
+    return reasons
+
+
+def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
+    """How far a sentence goes over the Devanagari limits (above 1.0: hard), and why.
+
+    A sentence is hard when it is a quarter longer than the words-per-sentence limit
+    (a limit on the average: a sentence just over it hardly moves the average), or
+    when its words are long: more aksharas a word (or a larger share of long words)
+    than the limits, with at least two long words or one very long word in it. (One
+    long word in a short sentence is common Marathi: औषधासोबत, "with the medicine".)
+    """
+    ratios, reasons = [0.0], []
+    limit = targets.get("words_per_sentence")
+    if limit:
+        longest = limit * LONG_SENTENCE_FACTOR
+        ratios.append(counts.words / longest)
+        if counts.words > longest:
+            reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+    very_long = [w for w in counts.long_word_list if devanagari.akshara_count(w) >= VERY_LONG_WORD_AKSHARAS]
+    if counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and (counts.long_words >= 2 or very_long):
+        word_reasons, word_ratios = [], []
+        limit = targets.get("aksharas_per_word")
+        per_word = figures["aksharas_per_word"]
+        if limit:
+            word_ratios.append(per_word / limit)
+            if round(per_word, 1) > limit:
+                word_reasons.append(f"{per_word:.1f} aksharas a word (limit {limit:g})")
+        limit = targets.get("long_word_share")
+        if limit and counts.long_words >= 2:
+            word_ratios.append(figures["long_word_share"] / limit)
+            if round(figures["long_word_share"], 2) > limit:
+                word_reasons.append(f"{counts.long_words} of {counts.words} words have "
+                                    f"{devanagari.LONG_WORD_AKSHARAS}+ aksharas")
+        if word_reasons:
+            ratios.extend(word_ratios)
+            long_words = ", ".join(dict.fromkeys(counts.long_word_list))
+            reasons.append("long words: " + "; ".join(word_reasons) + f": {long_words}")
+    load = max(ratios)
+    if load > 1.0 and not reasons:
+        load = 1.0  # over only before rounding, or for too few words to tell
+    return load, reasons
+
+
+def named_long_words(counts: english.Counts) -> list[str]:
+    """The long words to name: the unfamiliar ones; familiar ones (family, remember)
+    only if there are no others."""
+    return counts.hard_word_list or counts.long_word_list
+
+
+def block_grade(text: str, language: str, target: float | None = None) -> str | None:
+    """A short comment on how hard one block is to read, for translators, such as
+    "reading grade 7.2 (hard: long sentence)"; None for blocks too short to grade.
+
+    ``text`` is the block's inline Markdown (the msgid). English is graded by
+    Flesch-Kincaid against ``target`` (the default target, grade 6, if not given);
+    Devanagari text is described by its words per sentence and aksharas per word.
+    """
+    script = "Deva" if devanagari.aksharas(text) else "Latn"
+    plain = prose.plain_text(text, script)
+    if script == "Deva":
+        pieces = devanagari.split_sentences(plain)
+        counts = [devanagari.count_sentence(p) for p in pieces]
+        total = sum(counts, devanagari.Counts())
+        if total.words < MIN_WORDS_TO_GRADE:
+            return None
+        figures = devanagari.metrics(total)
+        return (f"{figures['words_per_sentence']:.0f} words a sentence, "
+                f"{figures['aksharas_per_word']:.1f} aksharas a word")
+    if not language.lower().startswith("en"):
+        return None
+    pieces = prose.split_sentences(plain)
+    counts = [english.count_sentence(p) for p in pieces]
+    total = sum(counts, english.Counts())
+    if total.words < MIN_WORDS_TO_GRADE:
+        return None
+    grade = english.metrics(total)["fk_grade"]
+    limit = DEFAULT_GRADE if target is None else target
+    comment = f"reading grade {grade:.1f}"
+    if round(grade, 1) <= limit:
+        return comment
+    reasons = []
+    if any(c.words > LONG_SENTENCE_WORDS for c in counts):
+        reasons.append("long sentence")
+    long_words = named_long_words(total)
+    if long_words:
+        reasons.append("long words: " + ", ".join(dict.fromkeys(w.lower() for w in long_words[:4])))
+    if not reasons:
+        reasons.append("many syllables per word")
+    return f"{comment} (hard: {'; '.join(reasons)})"
