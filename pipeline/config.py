@@ -216,6 +216,9 @@ def check_targets(path: Path, targets: dict, known, where: str) -> dict:
     return result
 
 
+TOP = "the configuration"
+
+
 class _Reader:
     """Typed access to one YAML mapping, with errors that name file and line."""
 
@@ -287,10 +290,11 @@ class _Reader:
                          f"write '{key}: some text' or '{key}: {{en: ..., mr: ...}}'")
 
     def child(self, key: str, required: bool = True) -> "_Reader":
+        where = key if self.where == TOP else f"{self.where}.{key}"  # clinics.pune.crisis_line
         if not required and self.data.get(key) is None:
-            return _Reader(_Map(), self.path, f"{self.where}.{key}", self.line())
+            return _Reader(_Map(), self.path, where, self.line())
         value = self.require(key)
-        return _Reader(value, self.path, f"{self.where}.{key}", self.line(key))
+        return _Reader(value, self.path, where, self.line(key))
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
@@ -299,7 +303,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     data = load_yaml_file(path, "configuration file not found", "run from the project folder or pass --config PATH")
     if data is None:
         raise InputError(path, 1, "configuration file is empty", "see README 'Configuration' for an example")
-    top = _Reader(data, path, "the configuration")
+    top = _Reader(data, path, TOP)
     top.check_keys({"source_language", "readability", "locales", "clinics", "paths"})
     root = path.resolve().parent
     paths = top.child("paths", required=False)

@@ -58,7 +58,6 @@ class Article:
     body: str  # Markdown body, front matter replaced by blank lines so line numbers hold
     blocks: tuple[Block, ...]  # title, summary, then body blocks in document order
     targets: dict = field(default_factory=dict, hash=False, compare=False)  # readability overrides
-    language: str = "en"
 
     @property
     def body_blocks(self) -> tuple[Block, ...]:
@@ -95,7 +94,6 @@ class Locale:
     digits: str = "latin"  # latin | devanagari
     script: str = "Latn"  # Latn | Deva
     glossary: Path | None = None
-    readability: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,10 +111,6 @@ class Clinic:
     crisis_line: CrisisLine
     emergency_number: str
     publish_threshold: dict = field(default_factory=dict, hash=False, compare=False)  # format -> percent
-
-    def text(self, mapping: dict, locale: str) -> tuple[str, str]:
-        """The text of a per-locale field for ``locale``, and the language it is in."""
-        return localized(mapping, locale)
 
 
 @dataclass(frozen=True)
