@@ -50,11 +50,6 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         raise
 
 
-def is_temporary(path: str | Path) -> bool:
-    """Whether ``path`` is a temporary file of ``write_atomic``."""
-    return bool(_TEMPORARY.match(Path(path).name))
-
-
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     """Delete the temporary files a killed process left in ``folder`` and below;
     return them. Call it only while no other process writes there (under the build

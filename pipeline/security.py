@@ -63,18 +63,12 @@ class Finding:
 # ------------------------------------------------------------------ public API
 
 
-def unsafe_markup(text: str, markdown: bool = True) -> list[str]:
-    """What in ``text`` would be removed from the page or refused: raw HTML, scripts,
-    event handlers, styles, links that run code, images from outside the project,
-    blocks too long or too nested to read. ``[]`` for plain Markdown.
-
-    ``markdown=False`` is for interface strings, which are shown as plain text.
-    """
-    return [finding.message for finding in find_unsafe_markup(text, markdown)]
-
-
 def find_unsafe_markup(text: str, markdown: bool = True, images_dir: Path | None = None) -> list[Finding]:
-    """Like ``unsafe_markup``, with the line of each finding and what to do instead.
+    """What in ``text`` would be removed from the page or refused (raw HTML, scripts,
+    event handlers, styles, links that run code, images from outside the project,
+    blocks too long or too nested to read), each with its line and what to do
+    instead; ``[]`` for plain Markdown. ``markdown=False`` is for interface strings,
+    which are shown as plain text.
 
     With ``images_dir`` (source/images), each image must also be a safe file there.
     """
