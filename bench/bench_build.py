@@ -261,13 +261,10 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
     PDF variant as the pipeline, none of its own work. Only the WeasyPrint calls are
     timed; making the HTML is not."""
     sys.path.insert(0, str(ROOT))
-    from pipeline.catalogs import catalog_path, read_catalog
-    from pipeline.config import load_config
-    from pipeline.interface import PAGE_OF_PAGES
-    from pipeline.render_html import STATIC_DIR, render_page
     from pipeline import render_pdf
-    from pipeline.sources import load_article
-    from pipeline.translate import InterfaceText, translate
+    from pipeline.build.units import Unit, print_page
+    from pipeline.config import load_config
+    from pipeline.render_html import STATIC_DIR
     from weasyprint import CSS, HTML
 
     config = load_config(project / "clinics.yaml")
@@ -275,21 +272,17 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
     base_url = str(config.source_dir.resolve()) + "/"
     out = project / "baseline"
     out.mkdir(exist_ok=True)
-    labels = {code: InterfaceText(config, code).gettext(PAGE_OF_PAGES) for code in LOCALES}
     seconds = cpu = 0.0
     for job in json.loads(jobs_file.read_text()):
         locale = config.locales[job["locale"]]
-        article = load_article(config.source_dir / f"{job['slug']}.md")
-        catalog = None
-        if locale.code != config.source_language:
-            catalog = read_catalog(catalog_path(config.locales_dir, locale.code, article.slug), locale.code)
-        translation = translate(article, catalog, locale.code, config.source_language)
-        html = render_page(config, article, translation, clinic, locale, for_print=True)
+        # the print page exactly as the build makes it for WeasyPrint
+        html = print_page(config, Unit(CLINIC, locale.code, job["slug"], config.source_dir / f"{job['slug']}.md", {}))
         large = job["large_print"]
-        page = render_pdf.page_css(clinic, locale, labels[locale.code], large)
-        target = out / f"{locale.code}-{article.slug}{'.large' if large else ''}.pdf"
+        page = render_pdf.page_css(clinic, locale, large)
+        target = out / f"{locale.code}-{job['slug']}{'.large' if large else ''}.pdf"
         start, start_cpu = time.perf_counter(), time.process_time()
-        stylesheets = [CSS(filename=str(STATIC_DIR / "handout.css"))]  # as render_pdf has them
+        stylesheets = [CSS(filename=str(STATIC_DIR / "handout.css")),  # as render_pdf has them
+                       CSS(filename=str(render_pdf.PRINT_CSS))]
         if large and getattr(render_pdf, "LARGE_PRINT_CSS", None):
             stylesheets.append(CSS(filename=str(render_pdf.LARGE_PRINT_CSS)))
         stylesheets.append(CSS(string=page))

@@ -25,7 +25,7 @@ from pipeline.errors import InputError, PipelineError
 
 # Command name → the module that defines it, in the order --help lists them.
 COMMAND_MODULES = {
-    "build": "pipeline.build",
+    "build": "pipeline.commands.build",
     "check": "pipeline.commands.check",
     "extract": "pipeline.commands.extract",
     "update": "pipeline.commands.update",

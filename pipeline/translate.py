@@ -3,7 +3,9 @@ back to the source language, and why. Plain data out; rendering uses it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from markupsafe import Markup, escape
 
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog
 from pipeline.model import Article, Block, Config
@@ -24,6 +26,7 @@ class Translation:
     fallbacks: tuple[Block, ...] = ()
     reasons: dict = field(default_factory=dict, hash=False)  # block key -> "untranslated" | "fuzzy"
     total: int = 0
+    lines: dict = field(default_factory=dict, hash=False)  # block key -> line of its entry in the catalog
 
     @property
     def is_source(self) -> bool:
@@ -32,10 +35,6 @@ class Translation:
     @property
     def translated(self) -> int:
         return self.total - len(self.fallbacks)
-
-    @property
-    def percent(self) -> float:
-        return 100.0 if self.is_source or not self.total else 100.0 * self.translated / self.total
 
     def text(self, block: Block) -> tuple[str, str]:
         """The text to show for ``block`` and the language it is in."""
@@ -51,9 +50,11 @@ def translate(article: Article, catalog, locale: str, source_language: str) -> T
     Catalog, or None when the locale has no catalog for this article)."""
     if locale == source_language:
         return Translation(locale, source_language, {}, (), {}, len(article.blocks))
-    messages, fallbacks, reasons = {}, [], {}
+    messages, fallbacks, reasons, lines = {}, [], {}, {}
     for block in article.blocks:
         message = catalog.get(block.text, context=block.context) if catalog is not None else None
+        if message is not None and message.lineno:
+            lines[block.key] = message.lineno
         if message is None or not message.string or not isinstance(message.string, str):
             reasons[block.key] = "untranslated"
         elif message.fuzzy:
@@ -62,7 +63,7 @@ def translate(article: Article, catalog, locale: str, source_language: str) -> T
             messages[block.key] = message.string
             continue
         fallbacks.append(block)
-    return Translation(locale, source_language, messages, tuple(fallbacks), reasons, len(article.blocks))
+    return Translation(locale, source_language, messages, tuple(fallbacks), reasons, len(article.blocks), lines)
 
 
 def load_translation(config: Config, article: Article, locale: str) -> Translation:
@@ -78,25 +79,35 @@ def localized_blocks(config: Config, article: Article, locale: str) -> list[Bloc
     translation = load_translation(config, article, locale)
     if translation.is_source:
         return list(article.blocks)
-    from dataclasses import replace
-
     return [replace(b, text=translation.messages[b.key]) for b in article.blocks if b.key in translation.messages]
 
 
 class InterfaceText:
     """Interface strings ("Page", "Last reviewed") for one locale, from the ui catalog.
-    Untranslated or fuzzy entries fall back to English; ``language_of`` tells which."""
+    Untranslated or fuzzy entries fall back to English; ``language_of`` tells which.
+    So does an entry with a QA error (``rejected``: why, at its catalog line), as a
+    handout's rejected block does: a stray % or {0} could not be filled in, a changed
+    number would mislead."""
 
     def __init__(self, config: Config, locale: str):
         self.locale = locale
         self.source_language = config.source_language
         self._strings: dict = {}
+        self.rejected: dict = {}  # (msgctxt, msgid) -> "path:line: why"
         if locale != config.source_language:
             catalog = read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale)
             if catalog is not None:
+                from pipeline.qa import interface_errors  # QA reads this module's neighbours
+
+                errors = {(problem.context, problem.msgid): problem.format()
+                          for problem in interface_errors(config, locale)}
                 for message in catalog:
                     if message.id and message.string and not message.fuzzy and isinstance(message.string, str):
-                        self._strings[(message.context, message.id)] = message.string
+                        key = (message.context, message.id)
+                        if key in errors:
+                            self.rejected[key] = errors[key]
+                        else:
+                            self._strings[key] = message.string
 
     def gettext(self, text: str) -> str:
         """Plain text (for attributes and the PDF footer)."""
@@ -104,8 +115,6 @@ class InterfaceText:
 
     def marked(self, text: str):
         """Escaped HTML for visible text: an untranslated string carries its own ``lang``."""
-        from markupsafe import Markup, escape
-
         if (None, text) in self._strings or self.locale == self.source_language:
             return escape(self.gettext(text))
         return Markup('<span lang="%s">%s</span>') % (self.source_language, text)

@@ -67,7 +67,8 @@ def test_editing_a_handout_rebuilds_only_its_outputs(project):
     assert current == 3 * len(SLUGS) - 3
     after = mtimes(project)
     changed = {name for name in after if after[name] != before.get(name)}
-    assert changed == {f"{name}.html" for name in names} | {".build-manifest.json"}
+    # the Marathi page now has an untranslated paragraph: its percent on the index changes too
+    assert changed == {f"{name}.html" for name in names} | {".build-manifest.json", "pune/index.html"}
     assert "One more plain sentence." in (project / "outputs" / "springfield" / "en" / f"{SLUG}.html").read_text()
 
 
@@ -127,7 +128,7 @@ def test_a_removed_handout_is_unpublished(project):
     build(project, *HTML)
     (project / "source" / f"{SLUG}.md").unlink()
     result = run_pipeline(project, "build", *HTML, check=True)
-    assert "0 built" in result.stdout
+    assert re.search(r"^0 built, .*, 3 withdrawn in ", result.stdout, re.M), result.stdout
     assert not list((project / "outputs").rglob(f"{SLUG}.html"))
     assert f"{SLUG}.html" not in (project / "outputs" / "pune" / "index.html").read_text()
 
@@ -186,6 +187,10 @@ def test_manifest_records_each_output_and_its_inputs(project):
     build(project, "--clinic", "springfield", *HTML)
     manifest = json.loads((project / "outputs" / ".build-manifest.json").read_text())
     record = manifest["units"][f"springfield/en/{SLUG}"]
-    assert record["outputs"]["html"]["path"] == f"springfield/en/{SLUG}.html"
+    assert record["outputs"]["html"]["status"] == "published"
     assert re.fullmatch(r"[0-9a-f]{64}", record["outputs"]["html"]["digest"])
-    assert record["entry"]["title"]
+    assert record["entry"]["title"] and record["entry"]["percent"] == 100
+    # which files the build owns is kept apart from whether they are current
+    assert manifest["owned"][f"springfield/en/{SLUG}.html"] == {"unit": f"springfield/en/{SLUG}", "format": "html",
+                                                               "percent": 100}
+    assert manifest["owned"]["springfield/index.html"] == {"index": "springfield"}

@@ -11,15 +11,18 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from conftest import run_pipeline
+from pipeline.build import build
+from pipeline.config import load_config
 from pipeline.sources import load_article
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 SLUG = "what-a-course-of-tms-is-like"
 
 
-def write_catalog(project, slug, fuzzy_index=None, skip_index=None):
+def write_catalog(project, slug, fuzzy_index=None, skip_index=None, wrong_number_index=None):
     """A complete Marathi catalog for ``slug`` whose entries say which block they are;
-    one entry may be fuzzy (a stale translation) and one missing."""
+    one entry may be fuzzy (a stale translation), one missing, and one may print a
+    number its source does not have (a QA error)."""
     article = load_article(project / "source" / f"{slug}.md")
     catalog = Catalog(locale="mr", domain=slug, fuzzy=False)
     stale = None
@@ -28,7 +31,7 @@ def write_catalog(project, slug, fuzzy_index=None, skip_index=None):
             continue
         # A marker unique to the entry, then the source's own words, so that markup,
         # numbers and variables stay as QA requires.
-        text = f"मराठी {marker(index)} {block.text}"
+        text = f"मराठी {marker(index)} {block.text}" + (" ९९" if index == wrong_number_index else "")
         catalog.add(block.text, text, context=block.context, flags=("fuzzy",) if index == fuzzy_index else ())
         if index == fuzzy_index:
             stale = text
@@ -109,3 +112,32 @@ def test_complete_translation_has_no_english_blocks(project):
     assert not [e for e in main.iter() if e.get("lang") == "en" and e.tag.endswith(("}p", "}li", "}h2", "}h1"))
                 and not e.findall(".//h:li", NS)]
     assert html.find(".//h:p[@class='notice']", NS) is None
+
+
+def test_a_qa_error_holds_the_pdf_back_and_the_page_and_index_say_so(project):
+    """The rejected entry shows in English with the notice; the index gives the true
+    percent; the PDF is held back with the entry's catalog line."""
+    article = load_article(project / "source" / f"{SLUG}.md")
+    index = paragraph_index(article)
+    write_catalog(project, SLUG, wrong_number_index=index)
+    summary = build(load_config(project / "clinics.yaml"), clinics=["pune"], locales=["mr"], slugs=[SLUG],
+                    formats=("html", "pdf"), jobs=1)
+    assert summary.exit_code == 0 and summary.built == 1
+    assert not (project / "outputs" / "pune" / "mr" / f"{SLUG}.pdf").exists()
+    total = len(article.blocks)
+    percent = (total - 1) * 100 // total
+    catalog = f"locales/mr/LC_MESSAGES/{SLUG}.po"
+    held = [p for p in summary.problems if p.startswith(f"pune/mr/{SLUG}: pdf held back: ")]
+    assert len(held) == 1 and summary.held == 1
+    assert f"{percent}% translated (needs 100%); 1 QA error(s) in the catalog, first {catalog}:" in held[0]
+
+    html = page(project, SLUG)
+    assert html.find(".//h:p[@class='notice']", NS) is not None
+    fallback = [p for p in html.iter("{http://www.w3.org/1999/xhtml}p") if p.get("lang") == "en"]
+    assert [" ".join("".join(p.itertext()).split()) for p in fallback] == \
+        [re.sub(r"\*\*|\*", "", article.blocks[index].text)]
+    assert marker(index) not in "".join(html.find(".//h:main", NS).itertext())
+    listing = (project / "outputs" / "pune" / "index.html").read_text(encoding="utf-8")
+    shown = str(percent).translate(str.maketrans("0123456789", "०१२३४५६७८९"))
+    assert re.search(rf'<p class="translated"[^>]*>[^<]*{shown}%', listing), listing
+    assert f"mr/{SLUG}.pdf" not in listing

@@ -1,0 +1,292 @@
+"""What an output is built from, as digests: the handout, its catalogs and glossary,
+the clinic's configuration, the templates, the pipeline code that builds it and the
+Python distributions that code imports (with what they require); for PDFs also the
+stylesheets, the images the handout shows and the fonts.
+
+Planning only reads and hashes files; it never parses Markdown or catalogs. Paths
+inside a digest are relative to the project or the package, so a copy of the project
+elsewhere has the same digests.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import importlib.metadata
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pipeline import __version__
+from pipeline.catalogs import UI_DOMAIN, catalog_path
+from pipeline.files import file_digest
+from pipeline.model import Config
+from pipeline.publish import PRINT_FORMATS
+
+CODE_DIR = Path(__file__).resolve().parent.parent  # the pipeline package
+# The modules that build a web page, and those that also build a PDF. The modules they
+# import (followed through the source) count too; the rest of the package does not.
+PAGE_CODE = ("build.units", "publish", "sources", "translate", "render_html", "qa", "variables", "config",
+             "catalogs")
+PRINT_CODE = ("render_pdf", "pdf_text")
+IMAGE_REFERENCE = re.compile(rb"images/[A-Za-z0-9._/-]+")
+
+
+def digest(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+class Inputs:
+    """Digests of everything outputs are built from, each file read and hashed once.
+
+    ``cache`` is the manifest's own store: which modules a source file imports, the
+    fonts and the distributions, each with what says when to look again."""
+
+    def __init__(self, config: Config, cache: dict):
+        self.config = config
+        self.cache = cache
+        self.changed = False
+        self._files: dict[Path, str] = {}
+        self._clinics: dict[str, str] = {}
+        page_code, page_imports = self._code_digest(PAGE_CODE)
+        print_code, print_imports = self._code_digest(PRINT_CODE)
+        self.page = digest("\n".join([
+            __version__, platform.python_version(), self.distributions(page_imports), page_code,
+            self.folder(CODE_DIR / "templates", exclude={"index.html"})]))
+        self.print = digest("\n".join([
+            self.distributions(print_imports - page_imports), print_code, self.folder(CODE_DIR / "static"),
+            self._fonts_digest()]))
+
+    def file(self, path: Path) -> str:
+        if path not in self._files:
+            self._files[path] = file_digest(path)  # a pipe or a device is never opened
+        return self._files[path]
+
+    def named(self, path: Path) -> str:
+        """``path``, relative to the project (or the package), and its digest."""
+        for root in (self.config.root, CODE_DIR):
+            if path.is_relative_to(root):
+                return f"{path.relative_to(root).as_posix()}:{self.file(path)}"
+        return f"{path}:{self.file(path)}"
+
+    def files(self, paths: list[Path], extra: str = "") -> str:
+        """One digest for a list of files (the inputs of an index page, of the assets)."""
+        return digest("\n".join([extra] + [self.named(p) for p in paths]))
+
+    def output_digests(self, cid: str, locale: str, slug: str, source: bytes, formats) -> tuple[dict, int]:
+        """The input digest of each of ``formats`` for one handout, clinic and locale,
+        and the size of its text (to schedule the largest first)."""
+        config = self.config
+        parts = [self.page, self.clinic(cid), digest(source)]
+        size = len(source)
+        if locale != config.source_language:
+            catalog = catalog_path(config.locales_dir, locale, slug)
+            parts += [self.named(catalog), self.named(catalog_path(config.locales_dir, locale, UI_DOMAIN))]
+            glossary = config.locales[locale].glossary
+            if glossary:
+                parts.append(self.named(Path(glossary)))
+            try:
+                size += catalog.stat().st_size
+            except OSError:
+                pass
+        page = digest("\n".join(parts))
+        digests = {fmt: digest(f"{page}\n{fmt}") for fmt in formats if fmt not in PRINT_FORMATS}
+        if any(fmt in PRINT_FORMATS for fmt in formats):  # PDFs embed the images the handout shows
+            images = [f"{name}:{self.file(config.source_dir / name)}"
+                      for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source)})]
+            printed = digest("\n".join([page, self.print] + images))
+            digests.update({fmt: digest(f"{printed}\n{fmt}") for fmt in formats if fmt in PRINT_FORMATS})
+        return {fmt: digests[fmt] for fmt in formats}, size
+
+    def clinic(self, cid: str) -> str:
+        """The clinic's configuration as its outputs show it: its entry, its languages
+        and its publishing thresholds (paths relative to the project)."""
+        if cid not in self._clinics:
+            clinic = self.config.clinics[cid]
+            languages = [self._relative_fields(self.config.locales[code]) for code in clinic.locales]
+            self._clinics[cid] = digest(repr((self.config.source_language, self._relative_fields(clinic),
+                                              clinic.publish_threshold, languages)))
+        return self._clinics[cid]
+
+    def _relative_fields(self, record) -> dict:
+        fields = dataclasses.asdict(record)
+        return {key: self.named(value).rsplit(":", 1)[0] if isinstance(value, Path) else value
+                for key, value in fields.items()}
+
+    def folder(self, folder: Path, exclude=frozenset()) -> str:
+        if not folder.is_dir():
+            return "-"
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in exclude
+                       and "__pycache__" not in p.parts)
+        return digest("\n".join(f"{p.relative_to(folder).as_posix()}:{self.file(p)}" for p in files))
+
+    def _code_digest(self, roots: tuple[str, ...]) -> tuple[str, set[str]]:
+        """The code of ``roots`` and every pipeline module they import, by content, with
+        the package's data files that code names; and the top-level names of the other
+        modules that code imports (``weasyprint``, ``yaml``, …).
+
+        What a file imports is read from its source once and kept in the manifest
+        against the file's digest, so unchanged code is not parsed again."""
+        known = self.cache.setdefault("code", {})
+        data_files = sorted(p.name for p in (CODE_DIR / "data").glob("*") if p.is_file())
+        seen: dict[str, str] = {}
+        used_data: set[str] = set()
+        external: set[str] = set()
+        todo = list(roots)
+        while todo:
+            name = todo.pop()
+            path = module_path(name) if name not in seen else None
+            if path is None:
+                continue
+            seen[name] = self.file(path)
+            cached = known.get(name)
+            if not (isinstance(cached, list) and len(cached) == 5 and cached[0] == seen[name]
+                    and cached[2] == data_files):
+                text = path.read_bytes()
+                internal, outside = imported_modules(text, path, name)
+                cached = [seen[name], sorted(internal), data_files,
+                          sorted(p for p in data_files if Path(p).stem.encode() in text), sorted(outside)]
+                known[name] = cached
+                self.changed = True
+            todo.extend(cached[1])
+            used_data.update(cached[3])
+            external.update(cached[4])
+            if "." in name:  # a package's __init__ runs before its modules
+                todo.append(name.rsplit(".", 1)[0])
+        lines = [f"{name}:{value}" for name, value in sorted(seen.items())]
+        lines += [f"data/{name}:{self.file(CODE_DIR / 'data' / name)}" for name in sorted(used_data)]
+        return digest("\n".join(lines)), external
+
+    def distributions(self, modules: set[str]) -> str:
+        """Name and version of the distributions that provide ``modules``, and of what
+        they require, followed through their metadata; nothing else installed counts."""
+        return digest("\n".join(f"{name} {version}" for name, version in self._installed(modules)))
+
+    def _installed(self, modules: set[str]) -> list[tuple[str, str]]:
+        providers = self._providers()
+        todo = sorted({dist for module in modules for dist in providers.get(module, ())})
+        found: dict[str, str] = {}
+        while todo:
+            name = canonicalize_name(todo.pop())
+            if name in found:
+                continue
+            try:
+                dist = importlib.metadata.distribution(name)
+            except importlib.metadata.PackageNotFoundError:
+                continue  # an optional requirement that is not installed
+            found[name] = dist.version
+            for requirement in dist.requires or ():
+                try:
+                    parsed = Requirement(requirement)
+                except InvalidRequirement:
+                    continue
+                if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                    todo.append(parsed.name)
+        return sorted(found.items())
+
+    def _providers(self) -> dict[str, list[str]]:
+        """Top-level module name → distributions, as importlib.metadata maps them. Kept
+        in the manifest until a folder on ``sys.path`` changes."""
+        stamp = digest("\n".join(f"{p}:{_mtime(p)}" for p in sys.path if p))
+        cached = self.cache.get("distributions")
+        if isinstance(cached, dict) and cached.get("stamp") == stamp and isinstance(cached.get("providers"), dict):
+            return cached["providers"]
+        providers = {module: sorted(set(names)) for module, names in importlib.metadata.packages_distributions().items()}
+        self.cache["distributions"] = {"stamp": stamp, "providers": providers}
+        self.changed = True
+        return providers
+
+    def _fonts_digest(self) -> str:
+        """The fonts fontconfig offers, by file, family and version. Listing them costs
+        a subprocess; the answer is kept until a font folder or fontconfig's own
+        configuration changes (the rule fontconfig itself uses for its cache)."""
+        stamp = _fonts_stamp()
+        cached = self.cache.get("fonts")
+        if isinstance(cached, dict) and cached.get("stamp") == stamp and isinstance(cached.get("digest"), str):
+            return cached["digest"]
+        try:
+            listing = subprocess.run(["fc-list", "--format", "%{file}:%{family}:%{fontversion}\n"],
+                                     capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.SubprocessError):
+            listing = ""
+        value = digest("\n".join(sorted(listing.splitlines())))
+        self.cache["fonts"] = {"stamp": stamp, "digest": value}
+        self.changed = True
+        return value
+
+
+def module_path(name: str) -> Path | None:
+    """``render_html`` → pipeline/render_html.py; ``build`` → pipeline/build/__init__.py."""
+    base = CODE_DIR.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def imported_modules(text: bytes, path: Path, name: str) -> tuple[set[str], set[str]]:
+    """The pipeline modules that module ``name`` imports, anywhere in its source, and
+    the top-level names of the other modules it imports."""
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError:
+        return set(), set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    internal, external = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "pipeline" or alias.name.startswith("pipeline."):
+                    internal.add(alias.name.removeprefix("pipeline").lstrip("."))
+                else:
+                    external.add(alias.name.partition(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from . import x, from .x import y
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(parts + ([node.module] if node.module else []))
+            elif node.module == "pipeline" or (node.module or "").startswith("pipeline."):
+                base = node.module.removeprefix("pipeline").lstrip(".")
+            else:
+                external.add((node.module or "").partition(".")[0])
+                continue
+            internal.add(base)
+            for alias in node.names:  # from pipeline import qa: qa may be a module
+                candidate = f"{base}.{alias.name}" if base else alias.name
+                if module_path(candidate) is not None:
+                    internal.add(candidate)
+    internal.discard("")
+    external -= set(sys.stdlib_module_names) | {"", "__future__"}
+    return internal, external
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _fonts_stamp() -> str:
+    """Modification times of the font folders and fontconfig's configuration."""
+    home = Path.home()
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    roots = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), home / ".fonts", data_home / "fonts",
+             Path("/etc/fonts")]
+    stamps = []
+    for root in roots:
+        for folder, dirs, _files in os.walk(root):
+            dirs.sort()
+            try:
+                stamps.append(f"{folder}:{os.stat(folder).st_mtime_ns}")
+            except OSError:
+                continue
+    stamps.append(os.environ.get("FONTCONFIG_FILE", "") + os.environ.get("FONTCONFIG_PATH", ""))
+    return digest("\n".join(stamps))

@@ -1,0 +1,210 @@
+"""What a patient may see: one publishing decision per handout, clinic and locale.
+
+``decide`` is a pure function of the handout, its translation, the QA problems of its
+catalog, the clinic and the locale. It says for every block what is shown, in which
+language and why, and for every format whether it is published, held back or
+withdrawn, and why. The page, the PDF, the notice, the index, ``stats`` and the build
+summary read this one result; nothing recomputes it.
+
+Percentages are whole numbers rounded down, wherever they are compared with a
+threshold and wherever they are shown: 252 of 253 entries is 99 %, never 100 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from pipeline import qa
+from pipeline.catalogs import catalog_path, read_catalog
+from pipeline.model import Article, Block, Clinic, Config, Locale
+from pipeline.translate import Translation, translate
+
+HTML = "html"
+PRINT_FORMATS = ("pdf", "large-print", "print-shop")  # printed from the same page; one threshold
+FORMATS = (HTML,) + PRINT_FORMATS
+
+# Why a block shows what it shows.
+SOURCE = "source"  # the page is in the source language
+TRANSLATED = "translated"
+FUZZY = "fuzzy"  # the entry is marked fuzzy: its translation was made for other text
+MISSING = "missing"  # no entry, or an empty translation
+REJECTED = "rejected"  # translated, but QA found an error in the entry
+
+# What happens to a format.
+PUBLISHED = "published"
+HELD = "held"  # not published now; the last good file stays
+WITHDRAWN = "withdrawn"  # not published, and any earlier file is taken down
+
+DEFAULT_THRESHOLDS = {HTML: 0, "pdf": 100}
+
+
+def floor_percent(part: int, whole: int) -> int:
+    """``part`` of ``whole`` as a whole percentage, rounded down (100 only when complete)."""
+    return 100 if whole <= 0 else part * 100 // whole
+
+
+@dataclass(frozen=True)
+class ShownBlock:
+    """One block as the reader gets it."""
+
+    key: tuple
+    text: str  # raw inline Markdown, clinic variables not yet filled in
+    language: str
+    status: str  # source | translated | fuzzy | missing | rejected
+    line: int  # the block's line in the handout
+    where: str = ""  # the catalog entry, path:line, when there is one
+    message: str = ""  # why QA rejected the translation
+
+
+@dataclass(frozen=True)
+class FormatDecision:
+    format: str
+    status: str  # published | held | withdrawn
+    reason: str = ""
+    kept: bool = False  # held back, and the last good file stays online
+
+    @property
+    def available(self) -> bool:
+        """Whether a file of this format is online after the build (new or last good)."""
+        return self.status == PUBLISHED or self.kept
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The publishing decision for one handout, clinic and locale."""
+
+    slug: str
+    clinic: str
+    locale: str
+    source_language: str
+    blocks: tuple[ShownBlock, ...]
+    formats: tuple[FormatDecision, ...]
+    translated: int  # blocks shown in the locale's language
+    total: int
+    percent: int  # translated ÷ total, rounded down
+    qa_errors: tuple[str, ...] = ()  # "path:line: message" of each QA error in the catalog
+
+    @property
+    def is_source(self) -> bool:
+        return self.locale == self.source_language
+
+    @property
+    def partial(self) -> bool:
+        """Some block is shown in the source language: the page says so."""
+        return any(b.language != self.locale for b in self.blocks)
+
+    def shown(self, block: Block) -> ShownBlock:
+        return self._by_key[block.key]
+
+    def text(self, block: Block) -> tuple[str, str]:
+        """The text shown for ``block`` and the language it is in."""
+        shown = self._by_key[block.key]
+        return shown.text, shown.language
+
+    def format(self, fmt: str) -> FormatDecision:
+        return next(d for d in self.formats if d.format == fmt)
+
+    @property
+    def _by_key(self) -> dict:
+        by_key = self.__dict__.get("_index")
+        if by_key is None:
+            by_key = {b.key: b for b in self.blocks}
+            object.__setattr__(self, "_index", by_key)
+        return by_key
+
+    def summary(self) -> dict:
+        """Plain JSON-able figures (for ``stats`` and the manifest)."""
+        return {"translated": self.translated, "total": self.total, "percent": self.percent,
+                "formats": {d.format: {"status": d.status, "reason": d.reason} for d in self.formats},
+                "qa_errors": list(self.qa_errors)}
+
+
+def decide(article: Article, translation: Translation, qa_problems: Iterable, clinic: Clinic, locale: Locale, *,
+           catalog: str = "", kept: Mapping[str, int] | None = None) -> Publication:
+    """The publishing decision.
+
+    ``qa_problems``: the QA problems of the handout's catalog (``qa.Problem``; only
+    errors count). ``catalog``: the catalog's path as shown to people. ``kept``: the
+    formats whose last published file is still online, with the percentage it was
+    published at; a held-back format keeps it only while that still meets the threshold.
+    """
+    errors = [p for p in qa_problems if p.severity == "error"]
+    rejected = {}
+    for problem in errors:
+        rejected.setdefault((problem.context, problem.msgid), problem)
+    blocks = tuple(_shown(block, translation, rejected, catalog) for block in article.blocks)
+    translated = sum(1 for b in blocks if b.status in (SOURCE, TRANSLATED))
+    percent = floor_percent(translated, len(blocks))
+    qa_errors = tuple(p.format().replace(": error: ", ": ", 1) for p in errors)
+    thresholds = {**DEFAULT_THRESHOLDS, **(clinic.publish_threshold or {})}
+    formats = (_html_decision(percent, thresholds[HTML]),) + tuple(
+        _print_decision(fmt, percent, thresholds["pdf"], qa_errors, (kept or {}).get(fmt)) for fmt in PRINT_FORMATS)
+    return Publication(article.slug, clinic.id, locale.code, translation.source_language, blocks, formats,
+                       translated, len(blocks), percent, qa_errors)
+
+
+def _shown(block: Block, translation: Translation, rejected: dict, catalog: str) -> ShownBlock:
+    source = translation.source_language
+    if translation.is_source:
+        return ShownBlock(block.key, block.text, source, SOURCE, block.line)
+    line = translation.lines.get(block.key)
+    where = f"{catalog}:{line}" if catalog and line else catalog
+    problem = rejected.get(block.key)
+    if block.key in translation.messages:
+        if problem is None:
+            return ShownBlock(block.key, translation.messages[block.key], translation.locale, TRANSLATED, block.line,
+                              where)
+        return ShownBlock(block.key, block.text, source, REJECTED, block.line,
+                          f"{problem.path}:{problem.line}" if problem.line else problem.path, problem.message)
+    status = FUZZY if translation.reasons.get(block.key) == "fuzzy" else MISSING
+    return ShownBlock(block.key, block.text, source, status, block.line, where)
+
+
+def _needs(percent: int, threshold) -> str:
+    return f"{percent}% translated (needs {threshold:g}%)"
+
+
+def _html_decision(percent: int, threshold) -> FormatDecision:
+    if percent >= threshold:
+        return FormatDecision(HTML, PUBLISHED)
+    return FormatDecision(HTML, WITHDRAWN, _needs(percent, threshold))
+
+
+def _print_decision(fmt: str, percent: int, threshold, qa_errors: tuple[str, ...], kept: int | None) -> FormatDecision:
+    reasons = []
+    if percent < threshold:
+        reasons.append(_needs(percent, threshold))
+    if qa_errors:
+        reasons.append(f"{len(qa_errors)} QA error(s) in the catalog, first {qa_errors[0]}")
+    if not reasons:
+        return FormatDecision(fmt, PUBLISHED)
+    reason = "; ".join(reasons)
+    if kept is not None and kept >= threshold:
+        return FormatDecision(fmt, HELD, reason + ", last good PDF kept", kept=True)
+    if kept is not None:
+        return FormatDecision(fmt, WITHDRAWN, reason + f", earlier PDF ({kept}% translated) taken down")
+    return FormatDecision(fmt, HELD, reason)
+
+
+def load_publication(config: Config, article: Article, clinic: Clinic, locale: Locale, *,
+                     kept: Mapping[str, int] | None = None) -> Publication:
+    """Read the handout's catalog for ``locale``, check it, and decide (the build and
+    ``stats`` both come here)."""
+    catalog, problems, shown = None, [], ""
+    if locale.code != config.source_language:
+        path = catalog_path(config.locales_dir, locale.code, article.slug)
+        shown = _relative(path, config.root)
+        catalog = read_catalog(path, locale.code)
+        if catalog is not None:
+            problems = qa.check_catalog(config, locale.code, article.slug, catalog)
+        problems = [*problems, *qa.interface_errors(config, locale.code)]  # the page's own words
+    translation = translate(article, catalog, locale.code, config.source_language)
+    return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept)
+
+
+def _relative(path, root) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
