@@ -12,6 +12,8 @@ def N_(text: str) -> str:
 PAGE_OF_PAGES = N_("Page {page} of {pages}")
 # index page: a link to a handout's PDF
 PRINT_VERSION = N_("Print version (PDF)")
+# index page: how much of a handout is translated, when not all of it is; {percent} is a whole number
+TRANSLATED_PERCENT = N_("{percent}% translated")
 # a link to the same handout printed in large type (18 pt and more), for readers with low vision
 LARGE_PRINT_VERSION = N_("Large print (PDF)")
 # PDF: what a screen reader says for a phone link; {number} is the phone number

@@ -19,9 +19,10 @@ from babel.dates import format_date
 
 from pipeline import markup, security
 from pipeline.errors import InputError
-from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION
+from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION, TRANSLATED_PERCENT
 from pipeline.model import Article, Clinic, Config, Locale, localized
-from pipeline.translate import InterfaceText, Translation
+from pipeline.publish import Publication
+from pipeline.translate import InterfaceText
 from pipeline.variables import clinic_values, expand
 
 log = logging.getLogger(__name__)
@@ -185,9 +186,9 @@ def sanitize(html: str, image_base: str = "") -> str:
     )
 
 
-def render_body(article: Article, translation: Translation, values: dict, catalog: Path | None = None) -> str:
-    """The article body as HTML: each block in the locale's words where a usable
-    translation exists, otherwise in the source language and marked with its ``lang``.
+def render_body(article: Article, publication: Publication, values: dict, catalog: Path | None = None) -> str:
+    """The article body as HTML: each block as the publishing decision shows it, in
+    the locale's words or in the source language marked with its ``lang``.
 
     A translation too long or too marked up to read safely stops the page with an
     error at its entry in ``catalog`` (the handout itself was checked on loading).
@@ -198,10 +199,10 @@ def render_body(article: Article, translation: Translation, values: dict, catalo
         block = next(blocks)
         if block.text != found.text:  # the same reading twice must give the same blocks
             raise RuntimeError(f"{article.path}:{block.line}: block mismatch between extraction and rendering")
-        text, language = translation.text(block)
-        if language == translation.locale and not translation.is_source:
+        text, language = publication.text(block)
+        if language == publication.locale and not publication.is_source:
             _check_translation_limits(text, block, catalog)
-        if language != translation.locale:
+        if language != publication.locale:
             found.element.set("lang", language)
             if found.kind == "image_alt":
                 pass  # the alt text stays in the source language; the lang on <p> covers it
@@ -231,7 +232,7 @@ def _check_translation_limits(text: str, block, catalog: Path | None) -> None:
 def render_page(
     config: Config,
     article: Article,
-    translation: Translation,
+    publication: Publication,
     clinic: Clinic,
     locale: Locale,
     *,
@@ -240,16 +241,17 @@ def render_page(
     pdf_href: str | None = None,
     large_print_href: str | None = None,
 ) -> str:
-    """The full HTML page of one handout for one clinic and locale."""
+    """The full HTML page of one handout for one clinic and locale, as ``publication``
+    (the publishing decision) shows it."""
     ui = InterfaceText(config, locale.code)
     values = clinic_values(clinic, locale.code)
     from pipeline.catalogs import catalog_path
 
-    catalog = None if translation.is_source else catalog_path(config.locales_dir, locale.code, article.slug)
-    body = sanitize(render_body(article, translation, values, catalog), image_base="" if for_print else asset_base)
+    catalog = None if publication.is_source else catalog_path(config.locales_dir, locale.code, article.slug)
+    body = sanitize(render_body(article, publication, values, catalog), image_base="" if for_print else asset_base)
 
     def text_of(block):
-        text, language = translation.text(block)
+        text, language = publication.text(block)
         return expand(text, values), language
 
     title, title_lang = text_of(article.blocks[0])
@@ -276,7 +278,7 @@ def render_page(
         summary=summary,
         summary_lang=summary_lang,
         body=body,
-        partial=not translation.is_source and translation.fallbacks,
+        partial=publication.partial,
         reviewed=reviewed,
         reviewed_iso=article.reviewed.isoformat(),
         clinic=clinic,
@@ -301,8 +303,8 @@ def render_page(
 def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
     """The clinic's index page: its handouts, grouped by language.
 
-    ``entries``: dicts with locale, slug, title, title_lang, summary, html (bool),
-    pdf (bool), large_print (bool), note (why a PDF is held back, or "").
+    ``entries``: dicts with locale, slug, title, title_lang, summary, summary_lang,
+    percent (translated, rounded down), html, pdf and large_print (whether each is online).
     """
     first = config.locales[clinic.locales[0]]
     ui = InterfaceText(config, first.code)
@@ -318,6 +320,8 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
             "pdf_label_lang": group_ui.language_of(PRINT_VERSION),
             "large_print_label": group_ui.gettext(LARGE_PRINT_VERSION),
             "large_print_label_lang": group_ui.language_of(LARGE_PRINT_VERSION),
+            "percent_label": group_ui.gettext(TRANSLATED_PERCENT),
+            "percent_label_lang": group_ui.language_of(TRANSLATED_PERCENT),
         })
     clinic_name, clinic_name_lang = localized(clinic.name, first.code)
     crisis_name, crisis_name_lang = localized(clinic.crisis_line.name, first.code)

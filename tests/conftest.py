@@ -97,3 +97,49 @@ def built() -> Path:
         run_pipeline(folder, "check", "-q", check=True)
 
     return once_per_run("built", make)
+
+
+SMALL_HANDOUT = (ROOT / "tests" / "hostile" / "handout.md").read_text(encoding="utf-8")
+SMALL_MARATHI = {  # the Marathi of each block of SMALL_HANDOUT, by kind
+    "title": "खुर्च्यांबद्दल एक पत्रक",
+    "summary": "हे पत्रक कशाबद्दल आहे ते.",
+    "heading": "एक विभाग",
+    "paragraph": "भाषांतर करण्यासाठी एक साधा परिच्छेद.",
+    "list_item": "एक मुद्दा.",
+    "image_alt": "गादीच्या खुर्चीत एक व्यक्ती बसली आहे.",
+}
+
+
+def small_project(folder: Path, titles: dict[str, str]) -> Path:
+    """A project with the real configuration, images, interface catalog and glossary,
+    and one short handout per slug in ``titles`` (SMALL_HANDOUT under that title) with
+    a complete Marathi catalog: quick to build, every format published."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from pipeline.sources import load_article
+
+    project = folder / "project"
+    messages = project / "locales" / "mr" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    shutil.copy(ROOT / "clinics.yaml", project / "clinics.yaml")
+    shutil.copytree(ROOT / "source" / "images", project / "source" / "images")
+    shutil.copy(ROOT / "locales" / "mr" / "LC_MESSAGES" / "ui.po", messages / "ui.po")
+    shutil.copy(ROOT / "locales" / "mr" / "glossary.yaml", project / "locales" / "mr" / "glossary.yaml")
+    for slug, title in titles.items():
+        source = project / "source" / f"{slug}.md"
+        source.write_text(SMALL_HANDOUT.replace("title: A handout about chairs", f"title: {title}"), encoding="utf-8")
+        catalog = Catalog(locale="mr", domain=slug, fuzzy=False, project=slug)
+        for block in load_article(source).blocks:
+            catalog.add(block.text, SMALL_MARATHI[block.kind], context=block.context, auto_comments=[block.describe()])
+        with open(messages / f"{slug}.po", "wb") as handle:
+            write_po(handle, catalog, width=0)
+    return project
+
+
+def snapshot(outputs: Path) -> dict[str, bytes]:
+    """Every output's bytes (not the manifest, the lock or temporary files)."""
+    if not outputs.exists():
+        return {}
+    return {str(p.relative_to(outputs)): p.read_bytes() for p in sorted(outputs.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}

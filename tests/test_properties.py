@@ -269,14 +269,16 @@ def handout():
 def test_any_translation_renders_without_script_or_is_refused(handout, translations):
     from test_hostile import page_problems
 
+    from pipeline.publish import decide
     from pipeline.render_html import render_page
     from pipeline.translate import Translation
 
     config = load_config(ROOT / "clinics.yaml")
     messages = {block.key: text for block, text in zip(handout.blocks, translations) if text}
     translation = Translation("mr", "en", messages, (), {}, len(handout.blocks))
+    clinic, locale = config.clinics["pune"], config.locales["mr"]
     try:
-        html = render_page(config, handout, translation, config.clinics["pune"], config.locales["mr"])
+        html = render_page(config, handout, decide(handout, translation, [], clinic, locale), clinic, locale)
     except InputError:
         return
     folder = Path(tempfile.mkdtemp(prefix="page-", dir=TMP))
