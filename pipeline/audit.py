@@ -17,6 +17,8 @@ from typing import Callable, Iterator
 
 import pikepdf
 
+from pipeline.files import display_path
+
 HEADING = re.compile(r"^/H([1-6])$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 # Structure types that hold a block of the page: what reading order and page breaks are about.
@@ -412,12 +414,5 @@ def audit_folder(folder: Path, locales=()) -> tuple[list[Path], list[Problem]]:
     paths = pdfs_under(folder)
     problems: list[Problem] = []
     for path in paths:
-        problems.extend(audit_pdf(path, expected_language(path, locales), name=display_path(path)))
+        problems.extend(audit_pdf(path, expected_language(path, locales), name=display_path(path, Path.cwd())))
     return paths, problems
-
-
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

@@ -21,6 +21,7 @@ from jinja2.ext import babel_extract
 
 from pipeline import catalogs
 from pipeline.errors import InputError
+from pipeline.files import display_path
 from pipeline.model import Article, Block, Config
 from pipeline.readability.scoring import block_grade
 from pipeline.sources import load_article
@@ -174,10 +175,8 @@ def _is_brace_format(text: str, names=VARIABLES) -> bool:
 
 
 def _reference(path: Path, root: Path | None) -> str:
+    """A file as catalogs name it: relative to the project, or by its folder and name."""
     path = Path(path)
-    if root is not None:
-        try:
-            return path.resolve().relative_to(Path(root).resolve()).as_posix()
-        except ValueError:
-            pass
+    if root is not None and path.resolve().is_relative_to(Path(root).resolve()):
+        return display_path(path, root)
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name

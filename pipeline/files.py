@@ -50,6 +50,16 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         raise
 
 
+def display_path(path: str | Path, root: str | Path) -> str:
+    """A path as people type it in this project: relative to ``root`` (with /) when
+    inside it, else as given. Messages, catalogs and reports name files this way."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     """Delete the temporary files a killed process left in ``folder`` and below;
     return them. Call it only while no other process writes there (under the build

@@ -32,6 +32,7 @@ from typing import Iterator
 from pipeline import security
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, without_link_targets
 from pipeline.errors import InputError
+from pipeline.files import display_path
 from pipeline.model import Config
 from pipeline.variables import VARIABLE, VARIABLES
 
@@ -429,10 +430,7 @@ CHECKS = [safe_markup, markdown_structure, link_targets, numbers, placeholders, 
 def check_catalog(config: Config, locale: str, domain: str, catalog) -> list[Problem]:
     """Every translated, non-fuzzy entry of ``catalog`` (a Babel Catalog) through CHECKS."""
     path = catalog_path(config.locales_dir, locale, domain)
-    try:
-        shown = path.resolve().relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        shown = str(path)
+    shown = display_path(path, config.root)
     glossary = glossary_for(config, locale)
     source_locale = config.locales.get(config.source_language)
     target_locale = config.locales.get(locale)

@@ -8,9 +8,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from pipeline.audit import CHECKS, audit_folder, audit_pdf, display_path, expected_language
+from pipeline.audit import CHECKS, audit_folder, audit_pdf, expected_language
 from pipeline.console import visible
 from pipeline.errors import InputError
+from pipeline.files import display_path
 from pipeline.model import Config
 
 
@@ -35,7 +36,7 @@ def run(config: Config, args) -> int:
             raise InputError(missing[0], None, "no such PDF", "build first: python -m pipeline build")
         paths = list(args.pdfs)
         problems = [p for path in paths
-                    for p in audit_pdf(path, expected_language(path, config.locales), name=display_path(path))]
+                    for p in audit_pdf(path, expected_language(path, config.locales), name=display_path(path, Path.cwd()))]
     else:
         paths, problems = audit_folder(config.output_dir, config.locales)
         if not paths:

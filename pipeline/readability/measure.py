@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.catalogs import catalog_path
 from pipeline.errors import InputError
+from pipeline.files import display_path
 from pipeline.model import Article, Block, Config
 from pipeline.readability import devanagari, english, prose
 from pipeline.readability.checks import run_checks
@@ -361,12 +362,3 @@ def compare_with_source(reading: Reading) -> dict:
         "source_hard_sentences": sum(1 for s in source_sentences if s.hard),
         "hard_sentences": sum(1 for s in reading.sentences if s.hard),
     }
-
-
-def display_path(path: Path, root: Path) -> str:
-    """A path as an editor types it: relative to the project when inside it."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return str(path)
