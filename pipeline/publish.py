@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from pipeline import qa
 from pipeline.catalogs import catalog_path, read_catalog
+from pipeline.files import display_path
 from pipeline.model import Article, Block, Clinic, Config, Locale
 from pipeline.translate import Translation, translate
 
@@ -194,17 +195,10 @@ def load_publication(config: Config, article: Article, clinic: Clinic, locale: L
     catalog, problems, shown = None, [], ""
     if locale.code != config.source_language:
         path = catalog_path(config.locales_dir, locale.code, article.slug)
-        shown = _relative(path, config.root)
+        shown = display_path(path, config.root)
         catalog = read_catalog(path, locale.code)
         if catalog is not None:
             problems = qa.check_catalog(config, locale.code, article.slug, catalog)
         problems = [*problems, *qa.interface_errors(config, locale.code)]  # the page's own words
     translation = translate(article, catalog, locale.code, config.source_language)
     return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept)
-
-
-def _relative(path, root) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
