@@ -3,6 +3,7 @@ else falls back to the source text, marked as English; PDFs wait for 100%."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -141,3 +142,18 @@ def test_a_qa_error_holds_the_pdf_back_and_the_page_and_index_say_so(project):
     shown = str(percent).translate(str.maketrans("0123456789", "०१२३४५६७८९"))
     assert re.search(rf'<p class="translated"[^>]*>[^<]*{shown}%', listing), listing
     assert f"mr/{SLUG}.pdf" not in listing
+
+
+def test_stats_reports_the_builds_own_decision(project, capsys):
+    from pipeline import cli
+
+    article = load_article(project / "source" / f"{SLUG}.md")
+    write_catalog(project, SLUG, wrong_number_index=paragraph_index(article))
+    summary = build(load_config(project / "clinics.yaml"), clinics=["pune"], locales=["mr"], slugs=[SLUG],
+                    formats=("pdf",), jobs=1)
+    assert cli.main(["stats", "--format", "json", "--config", str(project / "clinics.yaml")]) == 0
+    decision = json.loads(capsys.readouterr().out)["mr"][SLUG]["publishing"]["pune"]
+    assert decision["percent"] == (len(article.blocks) - 1) * 100 // len(article.blocks)
+    assert decision["formats"]["pdf"]["status"] == "held"
+    assert f"pune/mr/{SLUG}: pdf held back: {decision['formats']['pdf']['reason']}" in summary.problems
+    assert len(decision["qa_errors"]) == 1

@@ -11,10 +11,12 @@ from pipeline.commands.common import add_locale_option, selected_locales
 from pipeline.console import console, print_table
 from pipeline.extract import extract_ui
 from pipeline.model import Config
+from pipeline.publish import HELD, PUBLISHED, WITHDRAWN, load_publication
 from pipeline.sources import load_articles
 
 COLUMNS = [("domain", "left"), ("translated", "right"), ("fuzzy", "right"), ("untranslated", "right"),
-           ("entries %", "right"), ("words", "right"), ("words %", "right")]
+           ("entries %", "right"), ("words", "right"), ("words %", "right"), ("shown %", "right"),
+           ("PDF", "left")]
 
 
 def add_command(subparsers, common) -> None:
@@ -39,7 +41,7 @@ def run(config: Config, args) -> int:
         language = config.locales[locale]
         rows = [[domain, str(counts["translated"]), str(counts["fuzzy"]), str(counts["untranslated"]),
                  f"{counts['percent']:.1f}", f"{counts['words_translated']}/{counts['words_total']}",
-                 f"{counts['words_percent']:.1f}"] for domain, counts in domains.items()]
+                 f"{counts['words_percent']:.1f}", *_publishing(counts)] for domain, counts in domains.items()]
         print_table(f"{locale} ({language.english_name}) — clinics: {', '.join(clinics) or 'none'}",
                     COLUMNS, rows, out)
     return 0
@@ -51,9 +53,27 @@ def locale_stats(config: Config, locale: str) -> dict[str, dict]:
     for article in load_articles(config.source_dir):
         catalog = read_catalog(catalog_path(config.locales_dir, locale, article.slug), locale)
         result[article.slug] = catalog_stats(catalog, article)
+        # what patients get, as the build decides it (QA-rejected entries show in English)
+        result[article.slug]["publishing"] = {
+            clinic.id: load_publication(config, article, clinic, config.locales[locale]).summary()
+            for clinic in config.clinics.values() if locale in clinic.locales}
     result[UI_DOMAIN] = catalog_stats(read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale),
                                       _ui_template(config))
     return result
+
+
+def _publishing(counts: dict) -> list[str]:
+    """The "shown %" and "PDF" cells: the percent shown in the language (rounded down)
+    and, per clinic, whether the PDF is published or why not."""
+    decisions = counts.get("publishing")
+    if not decisions:
+        return ["", ""]
+    percent = min(d["percent"] for d in decisions.values())
+    words = {PUBLISHED: "published", HELD: "held back", WITHDRAWN: "not published"}
+    pdf = "; ".join(f"{cid}: {words[d['formats']['pdf']['status']]}"
+                    + (f": {d['formats']['pdf']['reason']}" if d["formats"]["pdf"]["reason"] else "")
+                    for cid, d in decisions.items())
+    return [str(percent), pdf]
 
 
 def _ui_template(config: Config) -> Catalog:
