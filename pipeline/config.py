@@ -12,8 +12,10 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import InputError
+from pipeline.files import read_project_file
 from pipeline.model import Clinic, Config, CrisisLine, Locale
 from pipeline.readability.targets import TARGETS, measure_for
+from pipeline.security import yaml_problems
 
 DEFAULT_CONFIG = "clinics.yaml"
 PAPER_SIZES = ("A4", "Letter")
@@ -75,8 +77,6 @@ def load_yaml_with_lines(text: str, path: Path, line_offset: int = 0):
     """Parse YAML (``TextLoader``: scalars as text) so that every mapping knows the
     line of each key. ``line_offset`` shifts line numbers, for YAML embedded in
     another file. Any problem is an ``InputError`` at the line that is wrong."""
-    from pipeline.security import yaml_problems
-
     for problem in yaml_problems(text, allow_aliases=True):
         raise InputError(path, problem.line + line_offset, problem.message, problem.hint)
     loader = None
@@ -175,8 +175,6 @@ def utf8_text(path: Path, data: bytes) -> str:
 def load_yaml_file(path: Path, missing: str, hint: str):
     """A YAML file read with ``load_yaml_with_lines``; ``missing`` and ``hint`` say
     what to do when it does not exist."""
-    from pipeline.files import read_project_file
-
     path = Path(path)
     try:  # a regular file in its own folder (not a link elsewhere, a pipe or a folder), of a sane size
         data = read_project_file(path, path.parent, MAX_YAML_BYTES)
