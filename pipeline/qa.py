@@ -33,7 +33,9 @@ from pipeline import security
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, without_link_targets
 from pipeline.errors import InputError
 from pipeline.files import display_path
+from pipeline.markup import shared_markdown
 from pipeline.model import Config
+from pipeline.sources import article_paths
 from pipeline.variables import VARIABLE, VARIABLES
 
 ERROR = "error"
@@ -219,8 +221,6 @@ class _InlineCollector(HTMLParser):
 @lru_cache(maxsize=4096)
 def structure(text: str) -> Structure:
     """Render ``text`` with the project's Markdown reading and collect its inline elements."""
-    from pipeline.markup import shared_markdown
-
     html = shared_markdown().convert(text)
     collector = _InlineCollector()
     collector.feed(html)
@@ -465,8 +465,6 @@ def _pairs(message) -> list[tuple[str, str]]:
 
 def check_locale(config: Config, locale: str) -> tuple[list[Problem], int]:
     """Problems in every catalog of ``locale``, and how many catalogs were read."""
-    from pipeline.sources import article_paths
-
     problems, read = [], 0
     for domain in [p.stem for p in article_paths(config.source_dir)] + [UI_DOMAIN]:
         catalog = read_catalog(catalog_path(config.locales_dir, locale, domain), locale)

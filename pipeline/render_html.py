@@ -18,6 +18,7 @@ from markupsafe import Markup
 from babel.dates import format_date
 
 from pipeline import markup, security
+from pipeline.catalogs import catalog_path, read_catalog
 from pipeline.errors import InputError
 from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION, TRANSLATED_PERCENT
 from pipeline.model import Article, Clinic, Config, Locale, localized
@@ -218,8 +219,6 @@ def _check_translation_limits(text: str, block, catalog: Path | None) -> None:
         return
     line = None
     if catalog is not None:
-        from pipeline.catalogs import read_catalog
-
         try:
             message = read_catalog(catalog).get(block.text, context=block.context)
             line = message.lineno if message is not None else None
@@ -245,7 +244,6 @@ def render_page(
     (the publishing decision) shows it."""
     ui = InterfaceText(config, locale.code)
     values = clinic_values(clinic, locale.code)
-    from pipeline.catalogs import catalog_path
 
     catalog = None if publication.is_source else catalog_path(config.locales_dir, locale.code, article.slug)
     body = sanitize(render_body(article, publication, values, catalog), image_base="" if for_print else asset_base)
