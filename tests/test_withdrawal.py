@@ -166,3 +166,16 @@ def test_an_output_folder_the_build_could_damage_is_refused(project, outputs):
     assert raised.value.path == str(project / "clinics.yaml")
     assert raised.value.line == lines.index(f"  outputs: \"{outputs}\"") + 1
     assert (project / "source" / "first-handout.md").exists()
+
+
+def test_units_run_on_any_executor(tmp_path):
+    """The build hands units to a concurrent.futures executor (a Dask cluster's too)
+    and writes what comes back: the same bytes as one unit after another here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    here, there = small_project(tmp_path / "here", SLUGS), small_project(tmp_path / "there", SLUGS)
+    run(here)
+    with ThreadPoolExecutor(2) as executor:
+        summary = build(load_config(there / "clinics.yaml"), formats=HTML, executor=executor)
+    assert summary.built == 6 and summary.exit_code == 0
+    assert snapshot(there / "outputs") == snapshot(here / "outputs")
