@@ -46,6 +46,12 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 
 import pydyf
+from weasyprint import pdf as pdf_package
+from weasyprint.draw import text as draw_text
+from weasyprint.layout.absolute import AbsolutePlaceholder
+from weasyprint.pdf import fonts as pdf_fonts
+from weasyprint.pdf import tags as pdf_tags
+from weasyprint.text.ffi import ffi, pango
 
 __all__ = ["install", "is_installed"]
 
@@ -72,11 +78,6 @@ _ELEMENT_LANG = "_handout_lang"
 
 def install() -> None:
     """Adjust WeasyPrint in this process. Safe to call any number of times."""
-    from weasyprint import pdf as pdf_package
-    from weasyprint.draw import text as draw_text
-    from weasyprint.pdf import fonts as pdf_fonts
-    from weasyprint.pdf import tags as pdf_tags
-
     with _install_lock:
         if _originals:
             return
@@ -206,8 +207,6 @@ def _read_line(stream, textbox):
     This walks Pango's glyph strings exactly as ``draw_first_line`` does, so the
     n-th glyph here is the n-th code in the content stream.
     """
-    from weasyprint.text.ffi import ffi, pango
-
     layout = textbox.pango_layout
     line, _ = layout.get_first_line()
     utf8 = layout.text.encode()
@@ -619,8 +618,6 @@ def _insert_before_endcmap(cmap_stream, operator, entries):
 
 
 def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
-    from weasyprint.layout.absolute import AbsolutePlaceholder
-
     styled = box._box if isinstance(box, AbsolutePlaceholder) else box
     lang = styled.style["lang"] if styled.style is not None else None
     for element in _originals["build_box_tree"](
