@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipeline import qa
 from pipeline.catalogs import catalog_path, read_catalog
@@ -106,13 +107,9 @@ class Publication:
     def format(self, fmt: str) -> FormatDecision:
         return next(d for d in self.formats if d.format == fmt)
 
-    @property
+    @cached_property
     def _by_key(self) -> dict:
-        by_key = self.__dict__.get("_index")
-        if by_key is None:
-            by_key = {b.key: b for b in self.blocks}
-            object.__setattr__(self, "_index", by_key)
-        return by_key
+        return {b.key: b for b in self.blocks}
 
     def summary(self) -> dict:
         """Plain JSON-able figures (for ``stats`` and the manifest)."""

@@ -69,12 +69,16 @@ class Inputs:
             self._files[path] = file_digest(path)  # a pipe or a device is never opened
         return self._files[path]
 
-    def named(self, path: Path) -> str:
-        """``path``, relative to the project (or the package), and its digest."""
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the project (or the package), as digests name it."""
         for root in (self.config.root, CODE_DIR):
             if path.is_relative_to(root):
-                return f"{path.relative_to(root).as_posix()}:{self.file(path)}"
-        return f"{path}:{self.file(path)}"
+                return path.relative_to(root).as_posix()
+        return str(path)
+
+    def named(self, path: Path) -> str:
+        """``path``, relative to the project (or the package), and its digest."""
+        return f"{self.relative(path)}:{self.file(path)}"
 
     def files(self, paths: list[Path], extra: str = "") -> str:
         """One digest for a list of files (the inputs of an index page, of the assets)."""
@@ -117,8 +121,7 @@ class Inputs:
 
     def _relative_fields(self, record) -> dict:
         fields = dataclasses.asdict(record)
-        return {key: self.named(value).rsplit(":", 1)[0] if isinstance(value, Path) else value
-                for key, value in fields.items()}
+        return {key: self.relative(value) if isinstance(value, Path) else value for key, value in fields.items()}
 
     def folder(self, folder: Path, exclude=frozenset()) -> str:
         if not folder.is_dir():

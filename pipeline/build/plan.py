@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.model import Config
-from pipeline.publish import PRINT_FORMATS
+from pipeline.publish import PRINT_FORMATS, PUBLISHED
 from pipeline.sources import article_paths, read_handout_bytes
 from pipeline.build.digests import Inputs
 from pipeline.build.manifest import Manifest, unit_parts
@@ -66,7 +66,7 @@ def stale_part(unit: Unit, manifest: Manifest, force: bool) -> Unit | None:
         record = recorded.get(fmt)
         if not record or record["digest"] != unit.digests[fmt]:
             return False
-        return record["status"] != "published" or fmt in unit.online
+        return record["status"] != PUBLISHED or fmt in unit.online
 
     stale = {fmt: value for fmt, value in unit.digests.items() if force or not current(fmt)}
     if not stale:
