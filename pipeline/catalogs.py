@@ -33,7 +33,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from pipeline.errors import BuildError, InputError
-from pipeline.files import write_atomic
+from pipeline.files import read_project_file, write_atomic
 from pipeline.model import Article, Config
 
 UI_DOMAIN = "ui"
@@ -63,9 +63,11 @@ def translated_locales(config: Config) -> list[str]:
 def read_catalog(path: Path, locale: str | None = None) -> Catalog | None:
     """Read a .po file; None if it does not exist. Syntax errors name file and line."""
     path = Path(path)
-    if not path.exists():
+    try:  # a regular file among the catalogs, not a link elsewhere or a pipe; never huge
+        raw = read_project_file(path, catalogs_root(path), MAX_CATALOG_BYTES, "catalog")
+    except FileNotFoundError:
         return None
-    data = _prepared_for_babel(path, _checked_catalog_bytes(path, path.read_bytes()))
+    data = _prepared_for_babel(path, _checked_catalog_bytes(path, raw))
     try:
         return read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
     except Exception as err:  # babel raises PoFileError with a 0-based line number
@@ -176,14 +178,29 @@ def _prepared_for_babel(path: Path, data: bytes) -> bytes:
 def read_po_file(path: Path) -> polib.POFile | None:
     """Read a .po or .pot file with everything in it; None if it does not exist."""
     path = Path(path)
-    if not path.exists():
+    try:
+        data = read_project_file(path, catalogs_root(path), MAX_CATALOG_BYTES, "catalog")
+    except FileNotFoundError:
         return None
     try:
-        return polib.pofile(str(path), wrapwidth=WRAP_WIDTH)
+        return polib.pofile(_po_text(path, data), wrapwidth=WRAP_WIDTH)
     except (OSError, ValueError, UnicodeError) as err:
         match = re.search(r"line (\d+)", str(err))
         raise InputError(path, int(match.group(1)) if match else None, f"cannot read catalog: {err}",
                          "fix the syntax (msgfmt --check shows it) or restore the file from version control") from None
+
+
+def catalogs_root(path: Path) -> Path:
+    """The folder a catalog must stay in: ``locales/`` for
+    ``locales/<lang>/LC_MESSAGES/<domain>.po``, the folder itself for a template."""
+    path = Path(path)
+    return path.parents[2] if path.parent.name == "LC_MESSAGES" and len(path.parents) > 2 else path.parent
+
+
+def _po_text(path: Path, data: bytes) -> str:
+    """The catalog's text for polib (which takes text or a file name, never bytes),
+    after the same checks as for the build: what one reader accepts, the other does."""
+    return _checked_catalog_bytes(path, data).decode("utf-8")
 
 
 def po_bytes(po: polib.POFile) -> bytes:

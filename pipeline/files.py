@@ -1,11 +1,23 @@
-"""Writing files so that a crash never leaves a half-written one."""
+"""Reading files that anyone may have put in the project, and writing files so
+that a crash never leaves a half-written one.
+
+Every file the pipeline reads from the project (handouts, catalogs, glossaries,
+images, the configuration) is untrusted: it may be a link to a file elsewhere, a
+named pipe that blocks whoever opens it, a device, a folder, or a sparse file of
+many gigabytes. ``read_project_file`` looks before it reads, and says what it
+found at the file.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
+
+from pipeline.errors import InputError, shown
 
 TEMPORARY_PREFIX = "."
 TEMPORARY_SUFFIX = ".tmp"
@@ -78,3 +90,98 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
                 except FileNotFoundError:
                     pass
     return sorted(removed)
+
+
+# ------------------------------------------------------------------ reading untrusted files
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, or None for a regular file."""
+    return next((name for test, name in _KINDS if test(mode)), None if stat.S_ISREG(mode) else "not a file")
+
+
+def check_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> os.stat_result:
+    """Refuse ``path`` unless it is a regular file of at most ``max_bytes`` inside
+    ``root`` once every link is followed; without opening it. Returns its status.
+
+    A missing file raises ``FileNotFoundError`` (callers decide what a missing file
+    means); everything else is an ``InputError`` at the file."""
+    path = Path(path)
+    try:
+        resolved = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise
+    except (OSError, RuntimeError):  # a loop of links, a name too long
+        raise InputError(path, None, f"the {what} '{shown(path.name)}' cannot be opened (a loop of links?)",
+                         "replace the link with the file itself") from None
+    if not resolved.is_relative_to(Path(root).resolve()):
+        raise InputError(path, None, f"the {what} '{shown(path.name)}' is a link to a file outside "
+                                     f"{shown(Path(root).name)}/",
+                         "copy the file into the project instead of linking to it")
+    status = os.stat(resolved)
+    kind = _kind(status.st_mode)
+    if kind:
+        raise InputError(path, None, f"the {what} '{shown(path.name)}' is {kind}, not a regular file",
+                         f"replace it with an ordinary file, or remove it")
+    if status.st_size > max_bytes:
+        raise InputError(path, None, f"the {what} is {status.st_size:,} bytes; {what}s are limited to {max_bytes:,}",
+                         "restore the file from version control, or make it smaller")
+    return status
+
+
+def read_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of ``path`` after ``check_project_file``; opened without following a
+    last link and without blocking, and checked again once open (the file may have
+    been swapped for a pipe or grown in between)."""
+    path = Path(path)
+    check_project_file(path, root, max_bytes, what)
+    resolved = path.resolve(strict=True)
+    descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        kind = _kind(os.fstat(descriptor).st_mode)
+        if kind:
+            raise InputError(path, None, f"the {what} '{shown(path.name)}' is {kind}, not a regular file",
+                             "replace it with an ordinary file, or remove it")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(path, None, f"the {what} grew while it was read; {what}s are limited to {max_bytes:,}",
+                         "restore the file from version control, or make it smaller")
+    return data
+
+
+MAX_HASHED_BYTES = 50_000_000  # far above any input the stages accept
+
+
+def file_digest(path: str | Path, max_bytes: int = MAX_HASHED_BYTES) -> str:
+    """A digest that changes when the file at ``path`` changes, for deciding what to
+    rebuild; it never blocks and never reads more than ``max_bytes``. A missing file
+    is "-"; a pipe, device or folder, or a file larger than ``max_bytes``, is
+    described by what it is and its status instead of read: the stage that reads it
+    refuses it at the file, so planning only has to notice that it changed."""
+    path = Path(path)
+    try:
+        status = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "-"
+    except (OSError, RuntimeError) as err:
+        return f"unreadable:{type(err).__name__}"
+    kind = _kind(status.st_mode)
+    if kind or status.st_size > max_bytes:
+        return f"{kind or 'large'}:{status.st_size}:{status.st_mtime_ns}:{status.st_ino}"
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        return f"unreadable:{type(err).__name__}"
+    with os.fdopen(descriptor, "rb") as handle:
+        if _kind(os.fstat(descriptor).st_mode):  # swapped for a pipe since the stat
+            return f"changed:{status.st_mtime_ns}"
+        return hashlib.sha256(handle.read(max_bytes + 1)).hexdigest()

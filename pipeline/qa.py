@@ -102,7 +102,14 @@ def load_glossary(path: Path, source_language: str, locale: str) -> tuple[Glossa
     if not path.exists():
         raise InputError(path, None, "the glossary file does not exist",
                          "create it (see docs/translation.md) or remove 'glossary' from the locale")
-    data = load_yaml_with_lines(path.read_text(encoding="utf-8"), path)
+    from pipeline.files import read_project_file
+
+    raw = read_project_file(path, path.parent, 2_000_000, "glossary")  # not a link elsewhere, not a pipe
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(path, raw[:err.start].count(b"\n") + 1, "not UTF-8 text", "save the file as UTF-8") from None
+    data = load_yaml_with_lines(text, path)
     if data is None:
         return ()
     if not isinstance(data, list):

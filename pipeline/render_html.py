@@ -48,7 +48,7 @@ ALLOWED_ATTRIBUTES = {
     "th": {"scope"},
 }
 URL_SCHEMES = set(security.LINK_SCHEMES)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
+IMAGE_SUFFIXES = security.IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -339,26 +339,27 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
 def copy_assets(source_dir: Path, output_dir: Path) -> dict[Path, bytes]:
     """The files the web pages link to: stylesheet and images. Returns {path: bytes}.
 
-    Only plain image files in source/images are published: not a link to a file
-    elsewhere, not an SVG that could run script or load something (the handout
-    that shows one is refused on loading with the reason).
+    Only plain image files in source/images are published, each as
+    ``security.checked_image`` returns it (an SVG serialised again from its checked
+    tree, never the original): not a link to a file outside source/ (nor a
+    source/images that is one), not a pipe or a device, not an SVG that could run
+    script or load something, not a picture too large to decode (the handout that
+    shows one is refused on loading, at the image).
     """
     assets = {output_dir / "assets" / name: (STATIC_DIR / name).read_bytes() for name in ("handout.css", "phone.css")}
     images = source_dir / security.IMAGE_FOLDER
     if images.is_dir():
-        folder = images.resolve()
         for image in sorted(images.iterdir()):
-            if not (image.is_file() and image.suffix.lower() in IMAGE_SUFFIXES):
+            if image.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             if not security.is_local_image(f"{security.IMAGE_FOLDER}/{image.name}"):
                 continue
-            if not image.resolve().is_relative_to(folder):
-                log.warning("%s: not published: it links to a file outside %s/", image, images.name)
+            try:
+                checked = security.checked_image(image, source_dir)
+            except FileNotFoundError:
+                continue  # a broken link: nothing to publish
+            except InputError as err:
+                log.warning("%s", err.format().replace(": error: ", ": not published: ", 1))
                 continue
-            data = image.read_bytes()
-            if image.suffix.lower() == ".svg" and security.svg_problems(data):
-                problem = security.svg_problems(data)[0]
-                log.warning("%s:%d: not published: %s", image, problem.line, problem.message)
-                continue
-            assets[output_dir / "assets" / "images" / image.name] = data
+            assets[output_dir / "assets" / "images" / image.name] = checked.data
     return assets

@@ -120,24 +120,50 @@ class _AccessibilityLog(logging.Handler):
 
 
 def make_url_fetcher(allowed_roots: list[Path]):
-    """A WeasyPrint URL fetcher that serves only files under ``allowed_roots``."""
-    from urllib.parse import unquote, urlparse
-
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    """A WeasyPrint URL fetcher that serves only regular files under ``allowed_roots``
+    (no network, no pipe, nothing a link leads to elsewhere), and images only in the
+    form the web page publishes them (``security.checked_image``: an SVG serialised
+    from its checked tree, a picture whose pixels fit the budget). A refused image
+    stops the PDF with an ``InputError`` at the image."""
+    # loaded with the first PDF (see _install)
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     roots = [root.resolve() for root in allowed_roots]
+
+    class RefusedFile(FatalURLFetchingError):
+        """Stops the rendering; ``error`` is the ``InputError`` at the file when the
+        file itself is at fault."""
+
+        def __init__(self, message: str, error: InputError | None = None):
+            super().__init__(message)
+            self.error = error
 
     class ProjectFilesOnly(URLFetcher):
         def fetch(self, url, headers=None):
             parsed = urlparse(url)
-            if parsed.scheme != "file":
-                raise FatalURLFetchingError(f"refused to fetch {url}: only the project's own files may be loaded")
-            path = Path(unquote(parsed.path)).resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                raise FatalURLFetchingError(f"refused to read {path}: it is outside the project's asset folders")
-            return super().fetch(url, headers)
+            if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+                raise RefusedFile(f"refused to fetch {url}: only the project's own files may be loaded")
+            path = Path(os.path.normpath(unquote(parsed.path)))
+            root = next((root for root in roots if path.is_relative_to(root)), None)
+            if root is None:
+                raise RefusedFile(f"refused to read {path}: it is outside the project's asset folders")
+            try:
+                if path.suffix.lower() in security.IMAGE_SUFFIXES:
+                    image = security.checked_image(path, root)
+                    data, media_type = image.data, image.media_type
+                else:
+                    data = read_project_file(path, root, MAX_FETCHED_BYTES)
+                    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            except FileNotFoundError:
+                raise RefusedFile(f"refused to read {path}: it does not exist") from None
+            except InputError as err:
+                raise RefusedFile(err.format(), err) from None
+            return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
 
     return ProjectFilesOnly(allowed_protocols={"file"}, allow_redirects=False)
+
+
+MAX_FETCHED_BYTES = 20_000_000  # a stylesheet; images have their own limits
 
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_label: str,
@@ -165,6 +191,8 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
         pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
                                  uncompressed_pdf=False, font_config=_font_config)
     except FatalURLFetchingError as err:
+        if getattr(err, "error", None) is not None:  # an image that may not be published, at the image
+            raise err.error from None
         raise BuildError(f"{label}: {err}") from None
     finally:
         logger.removeHandler(log)

@@ -14,12 +14,16 @@ import re
 from pathlib import Path
 
 from pipeline.config import load_yaml_with_lines
-from pipeline.errors import InputError
+from pipeline.errors import InputError, shown
 from pipeline import security
+from pipeline.files import read_project_file
 from pipeline.markup import find_blocks
 from pipeline.model import Article, Block
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+# Names the outputs already use: outputs/<clinic>/index.html, outputs/assets/,
+# outputs/reports/, and the interface catalog locales/<lang>/LC_MESSAGES/ui.po.
+RESERVED_SLUGS = {"ui", "index", "assets", "reports"}
 MAX_SOURCE_BYTES = 1_000_000
 FRONT_MATTER_KEYS = {"title", "summary", "reviewed", "sources", "readability"}
 # <!-- note: text for translators -->  and  <!-- context: msgctxt -->, alone on a line,
@@ -31,8 +35,26 @@ SETEXT_H1 = re.compile(r"^=+\s*$")
 
 
 def article_paths(source_dir: Path) -> list[Path]:
-    """The handouts in ``source_dir``, sorted by slug (README files are not handouts)."""
-    return sorted(p for p in source_dir.glob("*.md") if p.stem.lower() != "readme")
+    """The handouts in ``source_dir``, sorted by slug (README files are not handouts).
+
+    Everything named ``*.md`` is listed, whatever it is (a folder, a pipe, a link):
+    ``load_article`` and the build's planner refuse what cannot be read, at the file,
+    instead of skipping it silently. Nothing here opens a file."""
+    return sorted(p for p in Path(source_dir).glob("*.md") if p.stem.lower() != "readme")
+
+
+def check_slug(path: Path) -> str:
+    """The handout's slug (its file name without ``.md``), or an ``InputError`` if the
+    name cannot be one: lowercase letters, digits and hyphens, not a name the outputs
+    or catalogs already use."""
+    slug = Path(path).stem
+    if not SLUG_PATTERN.match(slug):
+        raise InputError(path, None, f"'{shown(Path(path).name)}' is not a usable handout file name",
+                         "use lowercase letters, digits and hyphens, e.g. what-is-tms.md")
+    if slug in RESERVED_SLUGS:
+        raise InputError(path, None, f"'{slug}' is a name the pipeline uses for its own files",
+                         "rename the handout; reserved: " + ", ".join(sorted(RESERVED_SLUGS)))
+    return slug
 
 
 def load_articles(source_dir: Path, slugs: list[str] | None = None) -> list[Article]:
@@ -47,22 +69,25 @@ def load_articles(source_dir: Path, slugs: list[str] | None = None) -> list[Arti
     return [load_article(p) for p in paths]
 
 
+def read_handout_bytes(path: Path) -> bytes:
+    """The bytes of a handout: a regular file in its folder (a link may not lead
+    elsewhere), at most ``MAX_SOURCE_BYTES``, with a usable name."""
+    path = Path(path)
+    check_slug(path)
+    try:
+        return read_project_file(path, path.parent, MAX_SOURCE_BYTES, "handout")
+    except FileNotFoundError:
+        raise InputError(path, None, f"the handout '{shown(path.name)}' does not exist (or is a broken link)",
+                         "check the file name") from None
+
+
 def load_article(path: Path) -> Article:
     """Read and validate one handout."""
     path = Path(path)
     slug = path.stem
-    if not SLUG_PATTERN.match(slug):
-        raise InputError(path, None, f"'{path.name}' is not a usable handout file name",
-                         "use lowercase letters, digits and hyphens, e.g. what-is-tms.md")
-    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
-        raise InputError(path, None, f"'{path.name}' is a link to a file outside {path.parent.name}/",
-                         "copy the handout into the folder instead of linking to it")
-    raw = path.read_bytes()
+    raw = read_handout_bytes(path)
     if not raw.strip():
         raise InputError(path, 1, "the file is empty", "write a front-matter block and the handout text")
-    if len(raw) > MAX_SOURCE_BYTES:
-        raise InputError(path, None, f"the file is {len(raw):,} bytes; handouts are limited to {MAX_SOURCE_BYTES:,}",
-                         "split it into shorter handouts")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -200,6 +225,10 @@ def _check_markup(path: Path, body: str, meta_lines: dict, title: str, summary: 
             raise InputError(path, meta_lines.get(key), f"the {key} has {problem.message}",
                              f"the {key} is plain text: remove the markup")
     problems = security.find_unsafe_markup(body, images_dir=path.parent / security.IMAGE_FOLDER)
+    for image in (p for p in problems if p.path is not None):  # an image the handout shows is unsafe
+        raise InputError(image.path, image.line, image.message.replace("(shown at line",
+                                                                        f"(shown in {shown(path.name)} at line"),
+                         image.hint)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more like it)" if len(problems) > 1 else ""

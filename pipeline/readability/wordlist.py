@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.config import load_yaml_with_lines
 from pipeline.errors import InputError
+from pipeline.files import read_project_file
 
 SHIPPED_LIST = Path(__file__).resolve().parent.parent / "data" / "plain_words.yaml"
 PROJECT_LIST_NAME = "plain_words.yaml"
@@ -143,10 +145,8 @@ def _load(language: str, project: str | None, _stamp) -> WordList:
 
 
 def _read(path: Path) -> dict[str, dict[str, Entry]]:
-    from pipeline.config import load_yaml_with_lines
-
-    try:
-        text = path.read_text(encoding="utf-8")
+    try:  # a regular file in its folder, not a link elsewhere or a pipe
+        text = read_project_file(path, path.parent, 2_000_000, "word list").decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(path, None, "not UTF-8 text", "save the file as UTF-8") from None
     data = load_yaml_with_lines(text, path) or {}
