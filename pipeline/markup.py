@@ -18,11 +18,22 @@ from typing import Callable
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import slugify
 from markdown.treeprocessors import Treeprocessor
 
 # Extensions used for every reading of an article. Change them here only.
 MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "toc"]
-MARKDOWN_CONFIG = {"toc": {"permalink": False, "toc_depth": "2-3"}}
+SECTION_ID_PREFIX = "section-"
+
+
+def section_id(value: str, separator: str) -> str:
+    """A heading's id: the toc extension's slug behind a prefix the page template's
+    own ids ("main", "get-help", "sources") never have, so a handout or translation
+    heading cannot take the skip link's target or the help section's name."""
+    return SECTION_ID_PREFIX + slugify(value, separator)
+
+
+MARKDOWN_CONFIG = {"toc": {"permalink": False, "toc_depth": "2-3", "slugify": section_id}}
 
 IMAGE_ONLY = re.compile(r'^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+"(?P<title>[^"]*)")?\)$')
 _STASH_ONLY = re.compile(r"^\s*(\x02wzxhzdk:\d+\x03\s*)+$")
