@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -31,7 +32,7 @@ import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from conftest import ROOT, TMP, once_per_run
+from conftest import ROOT, SMALL_MARATHI, TMP, once_per_run
 
 HERE = Path(__file__).resolve().parent / "hostile"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
@@ -45,14 +46,7 @@ SECRET_MARK = "SECRET-OUTSIDE-THE-PROJECT"
 FRONT_MATTER = "title: A handout\nsummary: What it is about.\nreviewed: 2026-01-05\nsources:\n  - A guideline\n"
 HEAD = f"---\n{FRONT_MATTER}---\n\n## A section\n\n"  # the body's first line is line 11
 STANDARD = (HERE / "handout.md").read_text(encoding="utf-8")
-MARATHI = {
-    "title": "खुर्च्यांबद्दल एक पत्रक",
-    "summary": "हे पत्रक कशाबद्दल आहे ते.",
-    "heading": "एक विभाग",
-    "paragraph": "भाषांतर करण्यासाठी एक साधा परिच्छेद.",
-    "list_item": "एक मुद्दा.",
-    "image_alt": "गादीच्या खुर्चीत एक व्यक्ती बसली आहे.",
-}
+MARATHI = SMALL_MARATHI  # the Marathi of each block of the standard handout, by kind
 PO_HEADER = (
     "# Marathi translation of a test handout.\n"
     'msgid ""\n'
@@ -105,6 +99,11 @@ def nested_list(depth: int) -> str:
     return HEAD + "".join("    " * level + "- item\n" for level in range(depth))
 
 
+def one_line_list(depth: int) -> str:
+    """A list ``depth`` levels deep written on one line: "- - - ... item"."""
+    return HEAD + "- " * depth + "item\n"
+
+
 def nested_quote(depth: int) -> str:
     return HEAD + "".join(">" * level + " quote\n" for level in range(1, depth + 1))
 
@@ -152,8 +151,9 @@ def config_deep(config: str, depth: int) -> str:
 
 
 GENERATORS = {f.__name__: f for f in (
-    yaml_laughs, yaml_deep, huge_file, latin_1_file, binary_file, nested_list, nested_quote, nested_emphasis,
-    nested_emphasis_text, repeat, repeat_text, latin_1_po, binary_po, huge_po, config_laughs, config_deep)}
+    yaml_laughs, yaml_deep, huge_file, latin_1_file, binary_file, nested_list, one_line_list, nested_quote,
+    nested_emphasis, nested_emphasis_text, repeat, repeat_text, latin_1_po, binary_po, huge_po, config_laughs,
+    config_deep)}
 
 
 def generated(case: dict, *first):
@@ -225,10 +225,12 @@ def base_project(folder: Path) -> Path:
 
 
 def outside_folder(folder: Path) -> Path:
-    """A folder next to the project with a file no output may contain."""
+    """A folder next to the project with a file no output may contain, and a file
+    the build must neither delete nor change."""
     outside = folder / "outside"
     outside.mkdir(parents=True, exist_ok=True)
     shutil.copy(HERE / "secret.svg", outside / "secret.svg")
+    (outside / "keep.txt").write_text(f"{SECRET_MARK}: a file of another program; it must survive the build\n")
     return outside
 
 
@@ -252,7 +254,11 @@ def add_case(project: Path, case: dict, server: str, secret: Path) -> None:
     source_dir = project / "source"
     cid = case["id"]
     if case.get("setup"):
-        SETUPS[case["setup"]](project, server, secret)
+        SETUPS[case["setup"]](project, server, secret, case)
+    if case.get("no_file"):  # the setup put the case's own file (a pipe, a link) in place
+        if case["kind"] == "po":
+            (source_dir / f"{cid}.md").write_text(STANDARD, encoding="utf-8")
+        return
     if case["kind"] == "source":
         if "generate" in case:
             content = generated(case)
@@ -277,28 +283,206 @@ def add_case(project: Path, case: dict, server: str, secret: Path) -> None:
         (project / "locales" / "mr" / "LC_MESSAGES" / f"{cid}.po").write_bytes(content)
 
 
-def symlink_secret_as_image(project: Path, server: str, secret: Path) -> None:
+def symlink_secret_as_image(project: Path, server: str, secret: Path, case: dict) -> None:
     link = project / "source" / "images" / "leak.svg"
     if not link.is_symlink():
         link.symlink_to(secret)
 
 
-def copy_hostile_svgs(project: Path, server: str, secret: Path) -> None:
+def copy_hostile_svgs(project: Path, server: str, secret: Path, case: dict) -> None:
     for name in ("svg-script.svg", "svg-network.svg"):
         text = (HERE / name).read_text(encoding="utf-8")
         (project / "source" / "images" / name).write_text(substitute(text, server, secret), encoding="utf-8")
 
 
-SETUPS = {f.__name__: f for f in (symlink_secret_as_image, copy_hostile_svgs)}
+def svg_file(project: Path, server: str, secret: Path, case: dict) -> None:
+    """The case's ``svg`` as source/images/<id>.svg."""
+    (project / "source" / "images" / f"{case['id']}.svg").write_text(substitute(case["svg"], server, secret),
+                                                                      encoding="utf-8")
+
+
+def svg_use_lattice(project: Path, server: str, secret: Path, case: dict) -> None:
+    """Nine levels of groups, each drawing the level below ten times: a 2 kB file
+    that is a billion paths once every <use> is expanded."""
+    levels = ['<path id="l0" d="M0 0h1v1z"/>']
+    for level in range(1, 10):
+        uses = "".join(f'<use href="#l{level - 1}" x="{step}"/>' for step in range(10))
+        levels.append(f'<g id="l{level}">{uses}</g>')
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">\n<defs>\n' + "\n".join(levels)
+           + '\n</defs>\n<use href="#l9"/>\n</svg>\n')
+    (project / "source" / "images" / f"{case['id']}.svg").write_text(svg, encoding="utf-8")
+
+
+def fifo(project: Path, server: str, secret: Path, case: dict) -> None:
+    os.mkfifo(project / "source" / f"{case['id']}.md")
+
+
+def folder(project: Path, server: str, secret: Path, case: dict) -> None:
+    (project / "source" / f"{case['id']}.md").mkdir()
+    (project / "source" / f"{case['id']}.md" / "note.txt").write_text("a folder, not a handout")
+
+
+def fifo_image(project: Path, server: str, secret: Path, case: dict) -> None:
+    os.mkfifo(project / "source" / "images" / f"{case['id']}.png")
+
+
+def fifo_catalog(project: Path, server: str, secret: Path, case: dict) -> None:
+    os.mkfifo(project / "locales" / "mr" / "LC_MESSAGES" / f"{case['id']}.po")
+
+
+def catalog_link_outside(project: Path, server: str, secret: Path, case: dict) -> None:
+    """A catalog that is a link to a well-formed catalog outside the project, whose
+    translation is the secret."""
+    outside = secret.parent / f"{case['id']}.po"
+    outside.write_text(PO_HEADER + f'\nmsgid "A handout about chairs"\nmsgstr "{SECRET_MARK}"\n', encoding="utf-8")
+    (project / "locales" / "mr" / "LC_MESSAGES" / f"{case['id']}.po").symlink_to(outside)
+
+
+def handout_link_outside(project: Path, server: str, secret: Path, case: dict) -> None:
+    outside = secret.parent / f"{case['id']}.md"
+    outside.write_text(HEAD + SECRET_MARK + "\n", encoding="utf-8")
+    (project / "source" / f"{case['id']}.md").symlink_to(outside)
+
+
+def image_link_chain(project: Path, server: str, secret: Path, case: dict) -> None:
+    """An image that links to a link inside the project that links outside."""
+    images = project / "source" / "images"
+    (images / f"{case['id']}-hop.svg").symlink_to(secret)
+    (images / f"{case['id']}.svg").symlink_to(f"{case['id']}-hop.svg")
+
+
+def png_bomb(project: Path, server: str, secret: Path, case: dict) -> None:
+    (project / "source" / "images" / f"{case['id']}.png").write_bytes(bomb_png(13_000, 13_000))
+
+
+def svg_as_png(project: Path, server: str, secret: Path, case: dict) -> None:
+    svg = (HERE / "svg-script.svg").read_text(encoding="utf-8")
+    (project / "source" / "images" / f"{case['id']}.png").write_text(svg, encoding="utf-8")
+
+
+def sparse_handout(project: Path, server: str, secret: Path, case: dict) -> None:
+    sparse_file(project / "source" / f"{case['id']}.md", HEAD.encode(), 4_000_000_000)
+
+
+def sparse_catalog(project: Path, server: str, secret: Path, case: dict) -> None:
+    sparse_file(project / "locales" / "mr" / "LC_MESSAGES" / f"{case['id']}.po", PO_HEADER.encode(), 3_000_000_000)
+
+
+def sparse_file(path: Path, start: bytes, size: int) -> None:
+    """A file of ``size`` bytes that takes no room on disk: ``start``, then a hole."""
+    with open(path, "wb") as handle:
+        handle.write(start)
+        handle.truncate(size)
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A valid greyscale PNG of ``width`` x ``height`` black pixels: a few hundred
+    kilobytes that decode to ``width * height`` bytes (RGBA: four times that)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"\0" * ((width + 1) * 100)  # a hundred rows: a filter byte and one byte per pixel each
+    compressor = zlib.compressobj(6)
+    data = b"".join(compressor.compress(rows) for _ in range(height // 100))
+    data += compressor.compress(b"\0" * ((width + 1) * (height % 100))) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+# Whole-project layouts (kind "tree"), each on a project of its own.
+
+
+def images_folder_outside(project: Path, outside: Path) -> None:
+    """source/images is a link to a folder outside the project holding the secret
+    next to a harmless drawing."""
+    folder = outside / "images"
+    shutil.copytree(project / "source" / "images", folder)
+    shutil.copy(HERE / "secret.svg", folder / "secret.svg")
+    shutil.rmtree(project / "source" / "images")
+    (project / "source" / "images").symlink_to(folder)
+
+
+def glossary_outside(project: Path, outside: Path) -> None:
+    glossary = project / "locales" / "mr" / "glossary.yaml"
+    target = outside / "glossary.yaml"
+    shutil.copy(glossary, target)
+    glossary.unlink()
+    glossary.symlink_to(target)
+
+
+def configuration_fifo(project: Path, outside: Path) -> None:
+    (project / "clinics.yaml").unlink()
+    os.mkfifo(project / "clinics.yaml")
+
+
+SETUPS = {f.__name__: f for f in (
+    symlink_secret_as_image, copy_hostile_svgs, svg_file, svg_use_lattice, fifo, folder, fifo_image, fifo_catalog,
+    catalog_link_outside, handout_link_outside, image_link_chain, png_bomb, svg_as_png, sparse_handout,
+    sparse_catalog)}
+TREE_SETUPS = {f.__name__: f for f in (images_folder_outside, glossary_outside, configuration_fifo)}
+
+
+# Every run is held to a memory ceiling (address space, set for the run and inherited
+# by its workers: a decompression bomb fails fast instead of swapping) and reports
+# the peak resident memory of its largest process (each process's high-water mark,
+# read from /proc while it runs), which must stay under the budget.
+MEMORY_CEILING = 3 * 1024 ** 3  # address space, not memory: Python and WeasyPrint reserve more than they touch
+MEMORY_BUDGET_MB = 500  # resident memory a worker may use
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING, MEMORY_CEILING))
+
+
+class PeakMemory(threading.Thread):
+    """The largest high-water mark of resident memory (VmHWM) among the processes of
+    one session (a run and its workers), read every 50 ms until ``stop``."""
+
+    def __init__(self, session: int):
+        super().__init__(daemon=True)
+        self.session, self.peak_kb, self.done = session, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak_kb = max([self.peak_kb, *self._marks()])
+
+    def stop(self) -> int:
+        self.done.set()
+        self.join()
+        return round(self.peak_kb / 1024)
+
+    def _marks(self):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                if int(fields[3]) != self.session:  # the session id, after state, ppid and pgrp
+                    continue
+                with open(f"/proc/{entry.name}/status", "rb") as handle:
+                    found = re.search(rb"VmHWM:\s+(\d+) kB", handle.read())
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended meanwhile
+            if found:
+                yield int(found.group(1))
 
 
 def run(project: Path, *args: str, timeout: float = BUILD_SECONDS) -> dict:
-    """``python -m pipeline`` in ``project``; a run that outlives ``timeout`` is
-    stopped with its workers and reported as such."""
+    """``python -m pipeline`` in ``project`` under the memory ceiling; a run that
+    outlives ``timeout`` is stopped with its workers and reported as such."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=project, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_limit_memory)
+    memory = PeakMemory(process.pid)
+    memory.start()
     try:
         stdout, stderr = process.communicate(timeout=timeout)
         code = process.returncode
@@ -307,7 +491,26 @@ def run(project: Path, *args: str, timeout: float = BUILD_SECONDS) -> dict:
         stdout, stderr = process.communicate()
         code = None
     return {"args": list(args), "code": code, "stdout": stdout, "stderr": stderr,
-            "seconds": round(time.monotonic() - started, 1)}
+            "seconds": round(time.monotonic() - started, 1), "peak_mb": memory.stop()}
+
+
+def _plain_files_only(folder: str, names: list[str]) -> list[str]:
+    """For copytree: leave out pipes, devices and sparse giants (copying would block
+    or write gigabytes); links are copied as links."""
+    skipped = []
+    for name in names:
+        status = os.lstat(os.path.join(folder, name))
+        if stat.S_ISLNK(status.st_mode) or stat.S_ISDIR(status.st_mode):
+            continue
+        if not stat.S_ISREG(status.st_mode) or status.st_size > 10_000_000:
+            skipped.append(name)
+    return skipped
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every regular file under ``folder`` (links not followed) and its content."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
 
 
 # ------------------------------------------------------------------ the shared hostile build
@@ -339,10 +542,14 @@ def _build_hostile(folder: Path) -> dict:
             add_case(project, case, server.address, secret)
         (project / "source" / f"{CONTROL}.md").write_text(STANDARD, encoding="utf-8")
         write_marathi_catalog(project, CONTROL)
+        outside = snapshot(secret.parent)
         build = run(project, "build", "--clinic", "pune", "--format", "html", "--format", "pdf")
+        outside_after = snapshot(secret.parent)
         # QA reads every catalog of a locale, so it gets the readable ones only.
         qa_project = folder / "qa"
-        shutil.copytree(project, qa_project, symlinks=True, ignore=shutil.ignore_patterns("outputs"))
+        shutil.copytree(project, qa_project, symlinks=True,
+                        ignore=lambda where, names: _plain_files_only(where, names) + (
+                            ["outputs"] if "outputs" in names else []))
         for case in BATCH:
             if case["kind"] == "po":
                 (qa_project / "locales" / "mr" / "LC_MESSAGES" / f"{case['id']}.po").unlink(missing_ok=True)
@@ -356,7 +563,9 @@ def _build_hostile(folder: Path) -> dict:
                 catalog = read_po(handle)
             source_text = next(b.text for b in _standard_blocks() if b.kind == case["block"])
             lines[case["id"]] = catalog.get(source_text).lineno
-    return {"build": build, "qa": qa, "requests": requests, "entry_lines": lines, "server": server.address}
+    return {"build": build, "qa": qa, "requests": requests, "entry_lines": lines, "server": server.address,
+            "outside_changed": sorted(name for name in {*outside, *outside_after}
+                                      if outside.get(name) != outside_after.get(name))}
 
 
 def _english_text(kind: str) -> str:
@@ -412,6 +621,8 @@ def page_problems(path: Path, outputs: Path) -> list[str]:
     if not data.rstrip().endswith(b"</html>"):
         problems.append("does not end with </html>")
     document = html5lib.parse(data, namespaceHTMLElements=False)
+    ids = [element.get("id") for element in document.iter() if isinstance(element.tag, str) and element.get("id")]
+    problems += [f"id {name!r} used twice" for name in sorted({i for i in ids if ids.count(i) > 1})]
     for element in document.iter():
         tag = element.tag
         if not isinstance(tag, str):
@@ -545,6 +756,30 @@ def test_hostile_build_reports_without_traceback(hostile):
     assert build["code"] == 2, build["stderr"][-3000:]
     assert "Traceback" not in build["stderr"]
     assert "RecursionError" not in build["stderr"]
+    assert "failed:" not in build["stderr"], build["stderr"][-3000:]
+    assert "\x1b" not in build["stderr"] + build["stdout"], "a file name's control characters reached the terminal"
+
+
+def test_hostile_build_stays_within_time_and_memory(hostile):
+    """No input may hang the build (a pipe, nested <use>) or blow up a worker's
+    memory (a picture that decodes to gigabytes, a sparse file read whole)."""
+    build = hostile.build
+    assert build["seconds"] < BUILD_SECONDS / 2, build["seconds"]
+    assert build["peak_mb"] is not None and build["peak_mb"] < MEMORY_BUDGET_MB, build["peak_mb"]
+
+
+def test_nothing_outside_the_project_was_changed_or_deleted(hostile):
+    assert hostile.record["outside_changed"] == []
+    assert (hostile.folder / "outside" / "keep.txt").exists()
+
+
+def test_published_svg_is_the_checked_one(hostile):
+    """An SVG that passes is published as serialised from its checked tree: no
+    comment, no editor attribute, nothing the original had besides the drawing."""
+    published = (hostile.outputs / "assets" / "images" / "svg-harmless-drawing.svg").read_text(encoding="utf-8")
+    assert "<!--" not in published and "inkscape" not in published
+    assert 'href="#dot"' in published and "url(#fade)" in published
+    assert (hostile.outputs / "pune" / "en" / "svg-harmless-drawing.pdf").exists()
 
 
 def test_every_other_output_is_still_built(hostile):
@@ -580,7 +815,10 @@ def test_nothing_from_outside_the_project_reached_an_output(hostile):
                 assert SECRET_MARK not in pdf_text(path), path
     published = {p.name for p in (hostile.outputs / "assets" / "images").iterdir()}
     assert "tms-session.svg" in published
-    assert not {"leak.svg", "svg-script.svg", "svg-network.svg"} & published
+    refused_images = {Path(c["file"]).name for c in BATCH if c["expect"] == "refused"
+                      and c.get("file", "").startswith("source/images/")}
+    assert "leak.svg" in refused_images and len(refused_images) > 10
+    assert not refused_images & published
 
 
 def test_each_problem_is_reported_once(hostile):
@@ -639,15 +877,22 @@ def test_hostile_project_input(tmp_path, case):
     elif case["kind"] == "ui-po":
         (project / "locales" / "mr" / "LC_MESSAGES" / "ui.po").write_text(substitute(case["po"], "", Path()),
                                                                          encoding="utf-8")
+    elif case["kind"] == "tree":
+        args += ["--format", "pdf"]
+        TREE_SETUPS[case["setup"]](project, outside_folder(tmp_path))
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "outputs" not in p.parts)
     result = run(project, *args, timeout=120)
     assert result["code"] is not None, "the build did not finish"
-    assert result["code"] == 2, result["stderr"]
+    assert result["code"] in case.get("code", [2]), result["stderr"]
     assert "Traceback" not in result["stderr"]
     assert case["words"] in result["stderr"]
-    if case["kind"] in ("config", "ui-po"):
-        line = rf":{case['line']}" if case.get("line") else r":\d+"
+    assert result["peak_mb"] < MEMORY_BUDGET_MB
+    if case["kind"] in ("config", "ui-po", "tree"):
+        line = rf":{case['line']}" if case.get("line") else r"(:\d+)?"
         assert re.search(rf"{re.escape(case_file(case))}{line}: error:", result["stderr"]), result["stderr"]
+    if case["kind"] == "tree":
+        for path in (project / "outputs").rglob("*"):
+            assert not path.is_file() or SECRET_MARK.encode() not in path.read_bytes(), path
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "outputs" not in p.parts)
     assert after == before, "the build wrote outside outputs/"
     if case["kind"] == "ui-po":  # the pages that do not need it are still built
@@ -670,3 +915,86 @@ def test_a_planted_link_in_outputs_is_replaced_not_followed(tmp_path):
     assert result["code"] == 0, result["stderr"]
     assert victim.read_text() == "do not overwrite"
     assert not page.is_symlink() and page.read_bytes().rstrip().endswith(b"</html>")
+
+
+# ------------------------------------------------------------------ the checks themselves, in process
+
+
+def test_the_shipped_drawing_is_published_as_it_looks(tmp_path):
+    """source/images/tms-session.svg passes the SVG check, and the serialised tree
+    that is published draws the same pixels as the original (both rendered by
+    WeasyPrint, rasterised by pdftoppm)."""
+    from weasyprint import HTML
+
+    from pipeline.security import sanitized_svg
+
+    original = ROOT / "source" / "images" / "tms-session.svg"
+    (tmp_path / "original.svg").write_bytes(original.read_bytes())
+    (tmp_path / "published.svg").write_bytes(sanitized_svg(original.read_bytes(), original))
+    pixels = {}
+    for name in ("original", "published"):
+        HTML(string=f'<img src="{name}.svg" alt="x" style="width: 400px">',
+             base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
+        subprocess.run(["pdftoppm", "-r", "72", "-gray", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+                       check=True)
+        pixels[name] = next(tmp_path.glob(f"{name}-*.pgm")).read_bytes()
+    assert len(set(pixels["original"])) > 5  # a drawing, not a blank page
+    assert pixels["published"] == pixels["original"]
+
+
+def test_project_files_are_looked_at_before_they_are_read(tmp_path):
+    """A pipe, a folder, a loop of links, a link out of the project and a sparse
+    file of 8 GB are each refused at the file within a second, without being opened
+    or read."""
+    from pipeline.errors import InputError
+    from pipeline.files import file_digest, read_project_file
+
+    project = tmp_path / "project"
+    project.mkdir()
+    os.mkfifo(project / "pipe.po")
+    (project / "folder.po").mkdir()
+    (project / "loop.po").symlink_to("loop.po")
+    (tmp_path / "elsewhere.po").write_text(SECRET_MARK)
+    (project / "away.po").symlink_to(tmp_path / "elsewhere.po")
+    sparse_file(project / "sparse.po", b"msgid", 8_000_000_000)
+    (project / "fine.po").write_text("msgid")
+    expected = {"pipe.po": "named pipe (FIFO)", "folder.po": "is a folder", "loop.po": "loop of links",
+                "away.po": "is a link to a file outside project/", "sparse.po": "files are limited to 1,000,000"}
+    started = time.monotonic()
+    for name, words in expected.items():
+        with pytest.raises(InputError) as refused:
+            read_project_file(project / name, project, 1_000_000)
+        assert refused.value.path == str(project / name)
+        assert words in refused.value.message, refused.value.message
+        assert SECRET_MARK not in refused.value.format()
+    assert read_project_file(project / "fine.po", project, 1_000_000) == b"msgid"
+    digests = {name: file_digest(project / name) for name in [*expected, "fine.po", "missing.po"]}
+    assert time.monotonic() - started < 1
+    assert digests["pipe.po"].startswith("a named pipe") and digests["missing.po"] == "-"
+    assert len(set(digests.values())) == len(digests)
+
+
+def test_messages_show_control_characters_escaped():
+    from pipeline.errors import InputError
+
+    text = InputError("source/a\x1b[2Jb\u202e.md", 3, "'\x07' is not allowed", "rename\rit").format()
+    assert text == ("source/a\\x1b[2Jb\\u202e.md:3: error: '\\x07' is not allowed\n"
+                    "  what to do: rename\\x0dit")
+
+
+@pytest.mark.parametrize("size", [(13_000, 13_000), (6_001, 4_000)])
+def test_a_picture_is_measured_before_it_is_decoded(tmp_path, size):
+    """A PNG whose header promises more pixels than the budget is refused at the
+    file from its header, in well under a second and without decoding it."""
+    from pipeline.errors import InputError
+    from pipeline.security import MAX_IMAGE_PIXELS, checked_image
+
+    (tmp_path / "images").mkdir()
+    image = tmp_path / "images" / "big.png"
+    image.write_bytes(bomb_png(*size))
+    started = time.monotonic()
+    with pytest.raises(InputError) as refused:
+        checked_image(image, tmp_path)
+    assert time.monotonic() - started < 0.5
+    assert f"{size[0]:,} x {size[1]:,} pixels" in refused.value.message
+    assert size[0] * size[1] > MAX_IMAGE_PIXELS
