@@ -11,6 +11,7 @@ are reported for the translator to look at.
 | link_targets         | error    | a link or image pointing somewhere else                    |
 | numbers              | error    | numbers added, dropped or changed (० – ९ count as 0 – 9)   |
 | placeholders         | error    | clinic variables such as {crisis_number}, %(name)s         |
+| interface_fields     | error    | an interface string's fields: no {0}, width, !r or stray % |
 | end_mark             | warning  | a missing, doubled or changed end mark (. ? ! ।)           |
 | identical_to_source  | error*   | the source text copied as the translation                  |
 | glossary_terms       | warning  | a glossary term translated another way                     |
@@ -32,6 +33,7 @@ from typing import Iterator
 from pipeline import security
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, without_link_targets
 from pipeline.errors import InputError
+from pipeline.interface import format_problems
 from pipeline.files import display_path
 from pipeline.markup import shared_markdown
 from pipeline.model import Config
@@ -428,7 +430,19 @@ def glossary_terms(entry: Entry) -> Iterator[Problem]:
                                 f'glossary: "{term.source}" is {accepted} in this language{note}')
 
 
-CHECKS = [safe_markup, markdown_structure, link_targets, numbers, placeholders, end_mark, identical_to_source, glossary_terms]
+def interface_fields(entry: Entry) -> Iterator[Problem]:
+    """An interface string ("Call {number}", "Page %(page)s of %(pages)s") is filled
+    in by ``format`` or a template's ``%``: its translation holds the source's fields
+    and nothing else (no position, width, conversion or stray %), or every page that
+    shows it would fail. The page shows the English string instead until it is fixed."""
+    if entry.markdown:
+        return
+    for message in format_problems(entry.source, entry.translation):
+        yield entry.problem(ERROR, "interface_fields", message)
+
+
+CHECKS = [safe_markup, markdown_structure, link_targets, numbers, placeholders, interface_fields, end_mark,
+          identical_to_source, glossary_terms]
 
 
 # ------------------------------------------------------------------ catalogs
@@ -468,6 +482,25 @@ def _pairs(message) -> list[tuple[str, str]]:
         strings = list(message.string) if isinstance(message.string, (list, tuple)) else [message.string]
         return [(message.id[0], strings[0] if strings else "")] + [(message.id[1], s) for s in strings[1:]]
     return [(message.id, message.string if isinstance(message.string, str) else "")]
+
+
+_interface_errors: dict = {}
+
+
+def interface_errors(config: Config, locale: str) -> list[Problem]:
+    """The errors in ``locale``'s interface catalog (ui.po), read once per process
+    while the file stays the same. The build treats them as errors of every handout's
+    catalog in that language: its PDFs wait until they are fixed."""
+    path = catalog_path(config.locales_dir, locale, UI_DOMAIN)
+    if locale == config.source_language or not path.is_file():
+        return []
+    stat = path.stat()
+    key = (str(path), locale, stat.st_mtime_ns, stat.st_size)
+    if key not in _interface_errors:
+        catalog = read_catalog(path, locale)
+        found = check_catalog(config, locale, UI_DOMAIN, catalog) if catalog is not None else []
+        _interface_errors[key] = [p for p in found if p.severity == ERROR]
+    return _interface_errors[key]
 
 
 def check_locale(config: Config, locale: str) -> tuple[list[Problem], int]:
