@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import io
 import logging
+import mimetypes
+import os
+import posixpath
 import re
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 import pikepdf
 
-from pipeline.errors import BuildError
+from pipeline import security
+from pipeline.errors import BuildError, InputError
+from pipeline.files import read_project_file
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
 from pipeline.model import Clinic, Locale, localized
 from pipeline.render_html import STATIC_DIR, localize_digits, tel_target
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari"}
+PRINT_CSS = STATIC_DIR / "print.css"  # the running footer; PDFs only
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
 BLEED = "3mm"
 # The running footer sits in the bottom margin, which large print makes taller.
@@ -38,9 +45,11 @@ def _install() -> None:
     global _installed, _font_config
     if _installed:
         return
+    # WeasyPrint takes 0.5 s to import: only a process that makes a PDF loads it (a
+    # no-op build, the web pages and every other command do not).
     from weasyprint.text.fonts import FontConfiguration
 
-    from pipeline import pdf_text
+    from pipeline import pdf_text  # adjusts WeasyPrint, so it loads WeasyPrint too
 
     pdf_text.install()
     _font_config = FontConfiguration()
@@ -49,62 +58,32 @@ def _install() -> None:
 
 def _stylesheet(path: Path, fetcher):
     """A stylesheet file parsed once per process (the shipped files hold no URLs)."""
-    from weasyprint import CSS
+    from weasyprint import CSS  # loaded with the first PDF (see _install)
 
     if path not in _static_css:
         _static_css[path] = CSS(filename=str(path), url_fetcher=fetcher, font_config=_font_config)
     return _static_css[path]
 
 
-def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_shop: bool = False) -> str:
+    """The @page rules that differ by clinic and edition: the clinic's paper, the
+    margins, page numbers in the locale's digits, and for a print shop a bleed around
+    the trimmed page with crop marks in it.
 
-
-def page_css(clinic: Clinic, locale: Locale, page_label: str, large_print: bool = False,
-             print_shop: bool = False) -> str:
-    """The @page rules: the clinic's paper, margins, and a footer with the clinic's
-    name, crisis line and "page X of Y" in the locale's words and digits. For a print
-    shop, a bleed around the trimmed page and crop marks in it."""
-    clinic_name = localized(clinic.name, locale.code)[0]
-    crisis = localized(clinic.crisis_line.name, locale.code)[0]
-    footer_left = f"{clinic_name} · {crisis} {localize_digits(clinic.crisis_line.number, locale)}"
+    Every value comes from a fixed table, none from a catalog or the configuration's
+    text: the footer's words are elements of the page (``print.css`` moves them into
+    the margin), so no translation or clinic name is ever read as CSS."""
     style = COUNTER_STYLE[locale.digits]
-    before, _, rest = page_label.partition("{page}")
-    middle, _, after = rest.partition("{pages}")
-    page_content = (f"{_css_string(before)} counter(page, {style}) {_css_string(middle)} "
-                    f"counter(pages, {style}) {_css_string(after)}")
-    body_size = "18pt" if large_print else "14pt"
-    footer_size = "18pt" if large_print else "9.5pt"
-    bottom_margin = f"{BOTTOM_MARGIN_MM[large_print]}mm"
-    # The footer speaks the page's language: Devanagari fonts first for Marathi.
-    fonts = ('"Noto Sans Devanagari", "Noto Sans", sans-serif' if locale.script == "Deva"
-             else '"Noto Sans", "Noto Sans Devanagari", sans-serif')
-    print_shop_rules = f"bleed: {BLEED};\n  marks: crop;" if print_shop else ""
+    print_shop_rules = f"bleed: {BLEED}; marks: crop;" if print_shop else ""
     return f"""
 @page {{
   size: {PAPER[clinic.paper]};
-  margin: 18mm 18mm {bottom_margin} 18mm;
+  margin: 18mm 18mm {BOTTOM_MARGIN_MM[large_print]}mm 18mm;
   {print_shop_rules}
-  @bottom-left {{
-    content: {_css_string(footer_left)};
-    font-family: {fonts};
-    font-size: {footer_size};
-    color: #333333;
-    vertical-align: top;
-    padding-top: 4mm;
-  }}
-  @bottom-right {{
-    content: {page_content};
-    font-family: {fonts};
-    font-size: {footer_size};
-    color: #333333;
-    vertical-align: top;
-    text-align: right;
-    white-space: nowrap;
-    padding-top: 4mm;
-  }}
 }}
-html {{ font-size: {body_size}; }}
+.page-number::before {{ content: counter(page, {style}); }}
+.page-count::before {{ content: counter(pages, {style}); }}
+html {{ font-size: {"18pt" if large_print else "14pt"}; }}
 """
 
 
@@ -166,14 +145,17 @@ def make_url_fetcher(allowed_roots: list[Path]):
 MAX_FETCHED_BYTES = 20_000_000  # a stylesheet; images have their own limits
 
 
-def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_label: str,
+def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_url: str,
                allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
                label: str = "", call_label: str = CALL_NUMBER, email_label: str = EMAIL_ADDRESS) -> bytes:
     """Render ``html`` (the print form of a handout page) to PDF bytes.
 
-    ``page_label`` ("Page {page} of {pages}"), ``call_label`` and ``email_label`` (what a
-    screen reader says for a phone or email link) are in the locale's language."""
+    ``page_url``: the page's own path on the site (``clinic/locale/slug.html``), which
+    its relative links are read against; images are read from ``base_dir``.
+    ``call_label`` and ``email_label`` (what a screen reader says for a phone or email
+    link) are in the locale's language."""
     _install()
+    # loaded with the first PDF (see _install)
     from weasyprint import CSS, HTML
     from weasyprint.urls import FatalURLFetchingError
 
@@ -182,11 +164,14 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
     logger = logging.getLogger("weasyprint")
     logger.addHandler(log)
     try:
-        document = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
-        stylesheets = [_stylesheet(STATIC_DIR / "handout.css", fetcher)]
+        # No base URL: WeasyPrint would write every relative link as a file: address
+        # in the build folder. Links are written for the site, images read from base_dir.
+        document = HTML(string=html, base_url=None, url_fetcher=fetcher)
+        _address_for_print(document.etree_element, page_url, base_dir.resolve().as_uri() + "/")
+        stylesheets = [_stylesheet(STATIC_DIR / "handout.css", fetcher), _stylesheet(PRINT_CSS, fetcher)]
         if large_print:
             stylesheets.append(_stylesheet(LARGE_PRINT_CSS, fetcher))
-        stylesheets.append(CSS(string=page_css(clinic, locale, page_label, large_print, print_shop),
+        stylesheets.append(CSS(string=page_css(clinic, locale, large_print, print_shop),
                                url_fetcher=fetcher, font_config=_font_config))
         pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
                                  uncompressed_pdf=False, font_config=_font_config)
@@ -203,6 +188,50 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
     if clinic.email:
         links[f"mailto:{clinic.email}"] = email_label.format(address=clinic.email)
     return finish_pdf(pdf, links)
+
+
+def _address_for_print(root, page_url: str, image_base: str) -> None:
+    """Give each link of the page the address the PDF should hold (``site_link``;
+    a link with none loses its ``href``) and each image its file under ``image_base``."""
+    for element in root.iter():
+        if element.tag == "a" and element.get("href") is not None:
+            target = site_link(element.get("href"), page_url)
+            if target is None:
+                del element.attrib["href"]
+            else:
+                element.set("href", target)
+        elif element.tag == "img" and element.get("src"):
+            element.set("src", urljoin(image_base, element.get("src")))
+
+
+# Relative links are read against the page's address under this root, which stands
+# for the output folder: ".." never climbs above it, and nothing else can be named.
+_SITE_ROOT = "https://site.invalid/"
+
+
+def site_link(href: str, page_url: str) -> str | None:
+    """The address a link of the page at ``page_url`` (``clinic/locale/slug.html``)
+    holds in its PDF: a fragment, an http(s), mailto or tel address as written; any
+    other address on the site resolved against the page and written relative to it
+    (the PDF lies next to the page), so it stays inside the output folder and no PDF
+    holds the build folder's path. None for what no PDF may link to: a ``file:`` or
+    other scheme, or another computer (``//host/share``)."""
+    href = href.strip()
+    if href.startswith("#"):
+        return href
+    scheme = security.url_scheme(href)
+    if scheme is not None:
+        return href if scheme in security.LINK_SCHEMES else None
+    if security.is_scheme_relative(href):
+        return None
+    page = urljoin(_SITE_ROOT, page_url)
+    target = urlsplit(urljoin(page, href.replace("\\", "/")))
+    if f"{target.scheme}://{target.netloc}/" != _SITE_ROOT:
+        return None
+    path = posixpath.relpath(target.path, posixpath.dirname(urlsplit(page).path))
+    if target.path.endswith("/") and not path.endswith("/"):
+        path += "/"
+    return path + (f"?{target.query}" if target.query else "") + (f"#{target.fragment}" if target.fragment else "")
 
 
 def finish_pdf(pdf_bytes: bytes, links: dict[str, str] | None = None) -> bytes:

@@ -91,5 +91,5 @@ def test_accessibility_errors_fail_the_render(tmp_path):
     html = "<!DOCTYPE html><html><head><title>x</title></head><body><p>No language.</p></body></html>"
     with pytest.raises(BuildError, match="not be accessible"):
         render_pdf(html, base_dir=tmp_path, clinic=config.clinics["pune"], locale=config.locales["en"],
-                   page_label="Page {page} of {pages}", allowed_roots=[tmp_path], label="test")
+                   page_url="pune/en/test.html", allowed_roots=[tmp_path], label="test")
 
