@@ -214,10 +214,16 @@ def url_scheme(url: str) -> str | None:
     return match.group(1) if match else None
 
 
+def is_scheme_relative(url: str) -> bool:
+    """An address that names another computer without a scheme (``//host/share``; a
+    browser reads ``\\`` as ``//``): a network share in a PDF viewer, never a page of the site."""
+    return _CONTROL.sub("", url).replace("\\", "/").startswith("//")
+
+
 def is_safe_link(url: str) -> bool:
     """A link a page may keep: http(s), mailto, tel, or an address on the same site."""
     scheme = url_scheme(url)
-    return scheme is None or scheme in LINK_SCHEMES
+    return scheme in LINK_SCHEMES if scheme is not None else not is_scheme_relative(url)
 
 
 def is_local_image(url: str) -> bool:
@@ -714,6 +720,9 @@ def _url_finding(tag: str, attribute: str, value: str) -> tuple[str, str] | None
     if scheme is not None and scheme not in LINK_SCHEMES:
         return (f"a link to a {scheme}: address ({shown})",
                 "link only to http(s), mailto: or tel: addresses")
+    if scheme is None and is_scheme_relative(value):
+        return (f"a link to another computer without a scheme ({shown})",
+                "write the full https:// address, or a page of the site such as other-handout.html")
     return None
 
 
