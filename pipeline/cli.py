@@ -101,12 +101,16 @@ def input_error(err: Exception) -> InputError:
     if mark is not None:  # YAML: 0-based line
         path, line = getattr(mark, "name", None), mark.line + 1
         message = " ".join(str(part) for part in (getattr(err, "context", None), err.problem) if part)
-        return InputError(None if path in (None, "<unicode string>", "<byte string>") else path, line,
-                          f"cannot read YAML: {message}", "fix the YAML syntax at that line")
+        if path in (None, "<unicode string>", "<byte string>", "<file>"):
+            return InputError(None, None, f"cannot read YAML at line {line}: {message}",
+                              "fix the YAML syntax at that line")
+        return InputError(path, line, f"cannot read YAML: {message}", "fix the YAML syntax at that line")
     if isinstance(err, UnicodeError):
-        where = getattr(err, "object", b"")[:getattr(err, "start", 0)]
-        line = where.count(b"\n" if isinstance(where, bytes) else "\n") + 1 if where else None
-        return InputError(None, line, f"a file is not UTF-8 text ({err})", "save it as UTF-8")
-    line = getattr(err, "lineno", None)
-    return InputError(None, line + 1 if isinstance(line, int) else None, f"cannot read catalog: {err}",
+        before = getattr(err, "object", b"")[:getattr(err, "start", 0)]
+        newline = b"\n" if isinstance(before, bytes) else "\n"
+        where = f" at line {before.count(newline) + 1}" if before else ""
+        return InputError(None, None, f"a file is not UTF-8 text{where} ({err})", "save it as UTF-8")
+    line = getattr(err, "lineno", None)  # Babel's: 0-based, and no file name
+    where = f" at line {line + 1}" if isinstance(line, int) else ""
+    return InputError(None, None, f"cannot read a catalog{where}: {err}",
                       "fix the syntax (msgfmt --check shows it) or restore the file from version control")

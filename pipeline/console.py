@@ -3,15 +3,11 @@ show there (a file name or a translation may hold control characters)."""
 
 from __future__ import annotations
 
-import re
-import sys
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-# C0 and C1 control characters but newline and tab: shown as \x1b, never sent to the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from pipeline.errors import shown
 
 
 def console() -> Console:
@@ -21,9 +17,11 @@ def console() -> Console:
 
 
 def visible(text: str) -> str:
-    """``text`` with its control characters written as escapes (``\\x1b``), so that
-    nothing read from a file can move the cursor, recolour or clear the terminal."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    """``text`` with each line made safe to show (``errors.shown``: control
+    characters and invisible or direction-changing characters written as escapes),
+    so that nothing read from a file can move the cursor, recolour or clear the
+    terminal, or pass for other text. Line breaks stay."""
+    return "\n".join(shown(line) for line in str(text).split("\n"))
 
 
 def print_table(title: str, columns: list[tuple[str, str]], rows, out: Console | None = None) -> None:
@@ -36,7 +34,3 @@ def print_table(title: str, columns: list[tuple[str, str]], rows, out: Console |
         table.add_row(*(escape(visible(cell)) for cell in row))
     (out or console()).print(table)
 
-
-def error(message: str) -> None:
-    """A message for the person at the terminal, on standard error."""
-    print(visible(message), file=sys.stderr)
