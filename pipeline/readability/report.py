@@ -13,9 +13,9 @@ from jinja2 import DictLoader, Environment
 from markupsafe import Markup, escape
 
 from pipeline.files import write_atomic
-from pipeline.readability.measure import TARGETS
 from pipeline.readability.results import Flag, Miss, Report, Results
 from pipeline.readability.scoring import DEFAULT_GRADE, LONG_SENTENCE_FACTOR
+from pipeline.readability.targets import TARGETS
 
 LABELS = {
     "fk_grade": "Flesch-Kincaid grade",
