@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog
 from pipeline.model import Article, Block, Config
+from pipeline.qa import interface_errors
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,6 @@ class InterfaceText:
         if locale != config.source_language:
             catalog = read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale)
             if catalog is not None:
-                from pipeline.qa import interface_errors  # QA reads this module's neighbours
-
                 errors = {(problem.context, problem.msgid): problem.format()
                           for problem in interface_errors(config, locale)}
                 for message in catalog:
