@@ -115,7 +115,34 @@ def check_project_file(path: str | Path, root: str | Path, max_bytes: int, what:
 
     A missing file raises ``FileNotFoundError`` (callers decide what a missing file
     means); everything else is an ``InputError`` at the file."""
+    return _checked(Path(path), root, max_bytes, what)[1]
+
+
+def read_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of ``path`` after ``check_project_file``; opened without following a
+    last link and without blocking, and checked again once open (the file may have
+    been swapped for a pipe or grown in between)."""
     path = Path(path)
+    resolved, _status = _checked(path, root, max_bytes, what)
+    try:
+        descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as err:  # swapped for a link meanwhile, or not readable
+        raise _unreadable(path, what, err) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        kind = _kind(os.fstat(descriptor).st_mode)
+        if kind:
+            raise _not_a_file(path, what, kind)
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(path, None, f"the {what} grew while it was read; {what}s are limited to {max_bytes:,}",
+                         "restore the file from version control, or make it smaller")
+    return data
+
+
+def _checked(path: Path, root: str | Path, max_bytes: int, what: str) -> tuple[Path, os.stat_result]:
+    """The real path of ``path`` and its status, or the reason it may not be read."""
     try:
         resolved = path.resolve(strict=True)
     except FileNotFoundError:
@@ -127,35 +154,27 @@ def check_project_file(path: str | Path, root: str | Path, max_bytes: int, what:
         raise InputError(path, None, f"the {what} '{shown(path.name)}' is a link to a file outside "
                                      f"{shown(Path(root).name)}/",
                          "copy the file into the project instead of linking to it")
-    status = os.stat(resolved)
+    try:
+        status = os.stat(resolved)
+    except OSError as err:
+        raise _unreadable(path, what, err) from None
     kind = _kind(status.st_mode)
     if kind:
-        raise InputError(path, None, f"the {what} '{shown(path.name)}' is {kind}, not a regular file",
-                         f"replace it with an ordinary file, or remove it")
+        raise _not_a_file(path, what, kind)
     if status.st_size > max_bytes:
         raise InputError(path, None, f"the {what} is {status.st_size:,} bytes; {what}s are limited to {max_bytes:,}",
                          "restore the file from version control, or make it smaller")
-    return status
+    return resolved, status
 
 
-def read_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> bytes:
-    """The bytes of ``path`` after ``check_project_file``; opened without following a
-    last link and without blocking, and checked again once open (the file may have
-    been swapped for a pipe or grown in between)."""
-    path = Path(path)
-    check_project_file(path, root, max_bytes, what)
-    resolved = path.resolve(strict=True)
-    descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(descriptor, "rb") as handle:
-        kind = _kind(os.fstat(descriptor).st_mode)
-        if kind:
-            raise InputError(path, None, f"the {what} '{shown(path.name)}' is {kind}, not a regular file",
-                             "replace it with an ordinary file, or remove it")
-        data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise InputError(path, None, f"the {what} grew while it was read; {what}s are limited to {max_bytes:,}",
-                         "restore the file from version control, or make it smaller")
-    return data
+def _not_a_file(path: Path, what: str, kind: str) -> InputError:
+    return InputError(path, None, f"the {what} '{shown(path.name)}' is {kind}, not a regular file",
+                      "replace it with an ordinary file, or remove it")
+
+
+def _unreadable(path: Path, what: str, err: OSError) -> InputError:
+    return InputError(path, None, f"the {what} '{shown(path.name)}' cannot be read ({shown(err.strerror)})",
+                      "check the file's permissions, and that it is a file, not a link")
 
 
 MAX_HASHED_BYTES = 50_000_000  # far above any input the stages accept

@@ -292,6 +292,8 @@ CSS_FUNCTIONS = {
     "clamp", "var", "translate", "translatex", "translatey", "rotate", "scale", "scalex", "scaley", "matrix",
     "skew", "skewx", "skewy",
 }
+_CSS_HINT = ("keep plain drawing style (fill, stroke, font, opacity...); url() may only name an #id in the "
+             "same file, and nothing may be imported or loaded")
 _LOCAL_REFERENCE = re.compile(r"^#[A-Za-z_][A-Za-z0-9_.:-]*$")
 
 
@@ -427,14 +429,13 @@ def _parse_svg(data: bytes):
                        "open it in a drawing program and export it again as plain SVG") from None
     except RecursionError:
         raise _Refused(None, "the SVG is nested too deeply to read", "export the drawing again") from None
+    except (LookupError, ValueError) as err:  # an encoding expat does not know
+        raise _Refused(1, f"the SVG cannot be read as text ({shown(err)})",
+                       'save it as UTF-8, with encoding="UTF-8" in its first line') from None
     if root.tag != f"{{{SVG_NS}}}svg":
-        raise _Refused(lines_of(target, root), "the file's root element is not <svg> in the SVG namespace",
+        raise _Refused(target.lines.get(root), "the file's root element is not <svg> in the SVG namespace",
                        f'start the file with <svg xmlns="{SVG_NS}" ...>')
     return root, target.lines
-
-
-def lines_of(target: _SvgTree, element) -> int | None:
-    return target.lines.get(element)
 
 
 def _local(name: str) -> tuple[str, str]:
@@ -491,13 +492,11 @@ def _check_svg(root, lines: dict) -> None:
             problem = _css_problem(value, declarations=attribute == "style") if (
                 "(" in value or "\\" in value or attribute == "style") else None
             if problem:
-                raise _Refused(line, f"the SVG's {attribute}= on <{local}> {problem}",
-                               "draw everything inside the SVG: url() may only name an id in the same file")
+                raise _Refused(line, f"the SVG's {attribute}= on <{local}> {problem}", _CSS_HINT)
         if local == "style":
             problem = _css_problem("".join(element.itertext()), stylesheet=True)
             if problem:
-                raise _Refused(line, f"the SVG's <style> {problem}",
-                               "remove the rule: a drawing's style may not load anything or import style sheets")
+                raise _Refused(line, f"the SVG's <style> {problem}", _CSS_HINT)
         stack.extend(child for child in element if isinstance(child.tag, str))
     _check_expansion(root, ids, lines)
 
