@@ -24,7 +24,7 @@ from pipeline import security
 from pipeline.errors import BuildError, InputError
 from pipeline.files import read_project_file
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
-from pipeline.model import Clinic, Locale, localized
+from pipeline.model import Clinic, Locale
 from pipeline.render_html import STATIC_DIR, localize_digits, tel_target
 
 PAPER = {"A4": "A4", "Letter": "letter"}

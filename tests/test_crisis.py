@@ -12,23 +12,21 @@ clinic's own numbers, and no other.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import html5lib
-import pikepdf
 import pytest
 from babel.messages.pofile import read_po, write_po
 
 from conftest import copy_project
 from pipeline.audit import audit_pdf
 from pipeline.config import load_config
+from pipeline.render_html import DEVANAGARI_DIGITS
 from pipeline.sources import article_paths
-from test_print import footers
+from test_print import footers, pdftotext
 
 SLUG = "what-a-course-of-tms-is-like"
 NAMESPACE = {"h": "http://www.w3.org/1999/xhtml"}
-DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
 # What the box says, in each locale's words (the Marathi from locales/mr/LC_MESSAGES/ui.po).
 BOX_WORDS = {
     "en": ["Get help now", "If you have thoughts of ending your life or harming yourself:",
@@ -42,17 +40,12 @@ FOOTER_WORDS = {"en": "Crisis line:", "mr": "संकटकालीन हे�
 
 
 def digits(number: str, locale: str) -> str:
-    return number.translate(DEVANAGARI_DIGITS) if locale == "mr" else number
+    return number.translate(DEVANAGARI_DIGITS) if locale == "mr" else number  # as Marathi pages print them
 
 
 def flat(text: str) -> str:
     """Text with every run of white space (line breaks, no-break spaces) as one space."""
     return " ".join(text.split())
-
-
-def pdftotext(path: Path, *options: str) -> str:
-    return subprocess.run(["pdftotext", "-q", "-enc", "UTF-8", *options, str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
 
 
 def every_output(built: Path, suffix: str) -> list[tuple[str, str, Path]]:
@@ -137,6 +130,7 @@ HOSTILE_UI = {
     "Call the emergency number: %(number)s.": '%(number)s या नंबरवर फोन करा.\r\f"; content: "x"; display: none;',
     "Do not stay alone. Ask someone you trust to stay with you.": "{0} {number:>30000000} %s",
     "Call {number}": "{number!r} 555-0199",
+    "Skip to content": "मुख्य मजकुराकडे जा 100% %(x)",
 }
 # A CSS string's escapes: as CSS they print 555-0199; as text, backslashes and other digits.
 CSS_NUMBER = r"\35\35\35-\30\31\39\39"
@@ -231,7 +225,7 @@ def test_hostile_interface_strings_are_qa_errors_at_their_line(hostile):
     errors = qa.interface_errors(config, "mr")
     lines = (hostile / "locales" / "mr" / "LC_MESSAGES" / "ui.po").read_text(encoding="utf-8").splitlines()
     rejected = {"Page %(page)s of %(pages)s", "Get help now", "Call the crisis line, %(name)s: %(number)s.",
-                "Do not stay alone. Ask someone you trust to stay with you.", "Call {number}"}
+                "Do not stay alone. Ask someone you trust to stay with you.", "Call {number}", "Skip to content"}
     assert {p.msgid for p in errors} == rejected
     for problem in errors:
         assert problem.path == "locales/mr/LC_MESSAGES/ui.po"
