@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from conftest import catalog_project, msgfmt_check, run_cli
 from pipeline import cli
-from pipeline.catalogs import (catalog_path, catalog_stats, merge_catalog, po_bytes, read_catalog,
-                               source_words, template_path)
+from pipeline.catalogs import (catalog_path, catalog_stats, po_bytes, read_catalog, source_words, template_path)
 from pipeline.errors import InputError
 from pipeline.files import write_atomic
+from pipeline.merge import merge_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "catalogs"

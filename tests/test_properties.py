@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from conftest import ROOT, TMP
-from pipeline.catalogs import po_bytes, read_catalog, read_po_file, update_catalog, write_template
+from pipeline.catalogs import po_bytes, read_catalog, read_po_file, write_template
 from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.extract import extract_article
 from pipeline.files import write_atomic
+from pipeline.merge import update_catalog
 from pipeline.sources import load_article
 
 SLUG = "property-handout"

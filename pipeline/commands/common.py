@@ -43,7 +43,7 @@ MERGE_COLUMNS = [("locale", "left"), ("domain", "left"), ("file", "left"), ("kep
 
 
 def merge_rows(rows) -> list[list[str]]:
-    """Rows of ``catalogs.merge_locale`` as table cells."""
+    """Rows of ``merge.merge_locale`` as table cells."""
     cells = []
     for locale, domain, status, report in rows:
         numbers = ([str(report.kept), str(report.revived), str(report.fuzzy), str(report.new), str(report.obsoleted)]

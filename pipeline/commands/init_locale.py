@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from pipeline.catalogs import merge_locale, plural_forms
+from pipeline.catalogs import plural_forms
 from pipeline.commands.common import MERGE_COLUMNS, merge_rows, require_templates
 from pipeline.config import LOCALE_PATTERN
 from pipeline.console import print_table
 from pipeline.errors import InputError
+from pipeline.merge import merge_locale
 from pipeline.model import Config
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.catalogs import merge_locale
 from pipeline.commands.common import (MERGE_COLUMNS, add_locale_option, merge_rows, require_templates,
                                       selected_locales)
 from pipeline.console import print_table
+from pipeline.merge import merge_locale
 from pipeline.model import Config
 
 
