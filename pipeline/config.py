@@ -13,7 +13,7 @@ import yaml
 
 from pipeline.errors import InputError
 from pipeline.files import read_project_file
-from pipeline.model import Clinic, Config, CrisisLine, Locale
+from pipeline.model import Clinic, Config, CrisisLine, Locale, ReviewPolicy
 from pipeline.readability.targets import TARGETS, measure_for
 from pipeline.security import yaml_problems
 
@@ -371,7 +371,7 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
     reader = parent.child(cid)
     where = reader.where
     reader.check_keys({"name", "address", "phone", "email", "website", "paper", "locales",
-                       "crisis_line", "emergency_number", "publish_threshold"})
+                       "crisis_line", "emergency_number", "publish_threshold", "review"})
     paper = reader.choice("paper", PAPER_SIZES)
     clinic_locales = reader.require("locales")
     if not isinstance(clinic_locales, list) or not clinic_locales:
@@ -409,7 +409,31 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
         ),
         emergency_number=_phone(reader, "emergency_number"),
         publish_threshold=publish,
+        review=_review_policy(reader.child("review", required=False)),
     )
+
+
+REVIEW_CHOICES = ("hold", "warn")
+
+
+def _review_policy(reader: _Reader) -> ReviewPolicy:
+    """How long a clinical review lasts for this clinic (``review:``; every key
+    optional, defaults in ``ReviewPolicy``): whole months and days, at their line."""
+    reader.check_keys({"valid_months", "warn_days", "when_overdue"})
+    default = ReviewPolicy()
+    values = {}
+    for key, low, high in (("valid_months", 1, 120), ("warn_days", 0, 365)):
+        if reader.data.get(key) in (None, ""):
+            continue
+        value = parse_number(reader.path, reader.line(key), reader.data[key], f"{reader.where}.{key}")
+        if not isinstance(value, int) or not low <= value <= high:
+            raise InputError(reader.path, reader.line(key), f"{reader.where}.{key} is {reader.data[key]}; "
+                             f"it is a whole number from {low} to {high}",
+                             "for example valid_months: 12 (a review lasts a year), warn_days: 60")
+        values[key] = value
+    return ReviewPolicy(valid_months=values.get("valid_months", default.valid_months),
+                        warn_days=values.get("warn_days", default.warn_days),
+                        when_overdue=reader.choice("when_overdue", REVIEW_CHOICES, default.when_overdue))
 
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{0,30}$")

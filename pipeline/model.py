@@ -58,6 +58,8 @@ class Article:
     body: str  # Markdown body, front matter replaced by blank lines so line numbers hold
     blocks: tuple[Block, ...]  # title, summary, then body blocks in document order
     targets: dict = field(default_factory=dict, hash=False, compare=False)  # readability overrides
+    reviewed_by: "Reviewer | None" = None  # who did the last clinical review
+    reviewed_line: int = 0  # the line of 'reviewed:' in the front matter
 
     @property
     def body_blocks(self) -> tuple[Block, ...]:
@@ -72,6 +74,26 @@ def localized(mapping: dict, locale: str) -> tuple[str, str]:
             return mapping[code], (locale if code == "default" else code)
     code, text = next(iter(mapping.items()), ("en", ""))
     return text, code
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """Who signed off a handout's last clinical review: a role (consultant
+    psychiatrist), and a name where the clinic records one."""
+
+    role: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """How long a clinic trusts a clinical review (``review:`` in clinics.yaml): a
+    review lasts ``valid_months``; builds and checks warn ``warn_days`` before it runs
+    out; past it, ``when_overdue`` either warns or holds the printed handout back."""
+
+    valid_months: int = 12
+    warn_days: int = 60
+    when_overdue: str = "hold"  # hold | warn
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,7 @@ class Clinic:
     crisis_line: CrisisLine
     emergency_number: str
     publish_threshold: dict = field(default_factory=dict, hash=False, compare=False)  # format -> percent
+    review: ReviewPolicy = field(default_factory=ReviewPolicy)
 
 
 @dataclass(frozen=True)

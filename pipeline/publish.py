@@ -20,6 +20,7 @@ from pipeline import qa
 from pipeline.catalogs import catalog_path, read_catalog
 from pipeline.files import display_path
 from pipeline.model import Article, Block, Clinic, Config, Locale
+from pipeline.review import ReviewStatus, article_review
 from pipeline.translate import Translation, translate
 
 HTML = "html"
@@ -86,6 +87,7 @@ class Publication:
     total: int
     percent: int  # translated ÷ total, rounded down
     qa_errors: tuple[str, ...] = ()  # "path:line: message" of each QA error in the catalog
+    review: ReviewStatus | None = None  # the handout's clinical review for this clinic, today
 
     @property
     def is_source(self) -> bool:
@@ -115,17 +117,23 @@ class Publication:
         """Plain JSON-able figures (for ``stats`` and the manifest)."""
         return {"translated": self.translated, "total": self.total, "percent": self.percent,
                 "formats": {d.format: {"status": d.status, "reason": d.reason} for d in self.formats},
-                "qa_errors": list(self.qa_errors)}
+                "qa_errors": list(self.qa_errors),
+                **({"review": {"state": self.review.state, "reviewed": self.review.reviewed.isoformat(),
+                               "due": self.review.due.isoformat()}} if self.review else {})}
 
 
 def decide(article: Article, translation: Translation, qa_problems: Iterable, clinic: Clinic, locale: Locale, *,
-           catalog: str = "", kept: Mapping[str, int] | None = None) -> Publication:
+           catalog: str = "", kept: Mapping[str, int] | None = None,
+           review: ReviewStatus | None = None) -> Publication:
     """The publishing decision.
 
     ``qa_problems``: the QA problems of the handout's catalog (``qa.Problem``; only
     errors count). ``catalog``: the catalog's path as shown to people. ``kept``: the
     formats whose last published file is still online, with the percentage it was
     published at; a held-back format keeps it only while that still meets the threshold.
+    ``review``: the handout's clinical review for this clinic today; past its due date,
+    where the clinic holds overdue handouts, nothing is printed and an earlier PDF is
+    taken down (it is just as overdue).
     """
     errors = [p for p in qa_problems if p.severity == "error"]
     rejected = {}
@@ -137,9 +145,10 @@ def decide(article: Article, translation: Translation, qa_problems: Iterable, cl
     qa_errors = tuple(p.format().replace(": error: ", ": ", 1) for p in errors)
     thresholds = {**DEFAULT_THRESHOLDS, **(clinic.publish_threshold or {})}
     formats = (_html_decision(percent, thresholds[HTML]),) + tuple(
-        _print_decision(fmt, percent, thresholds["pdf"], qa_errors, (kept or {}).get(fmt)) for fmt in PRINT_FORMATS)
+        _print_decision(fmt, percent, thresholds["pdf"], qa_errors, (kept or {}).get(fmt), review)
+        for fmt in PRINT_FORMATS)
     return Publication(article.slug, clinic.id, locale.code, translation.source_language, blocks, formats,
-                       translated, len(blocks), percent, qa_errors)
+                       translated, len(blocks), percent, qa_errors, review)
 
 
 def _shown(block: Block, translation: Translation, rejected: dict, catalog: str) -> ShownBlock:
@@ -169,8 +178,12 @@ def _html_decision(percent: int, threshold) -> FormatDecision:
     return FormatDecision(HTML, WITHDRAWN, _needs(percent, threshold))
 
 
-def _print_decision(fmt: str, percent: int, threshold, qa_errors: tuple[str, ...], kept: int | None) -> FormatDecision:
+def _print_decision(fmt: str, percent: int, threshold, qa_errors: tuple[str, ...], kept: int | None,
+                    review: ReviewStatus | None = None) -> FormatDecision:
     reasons = []
+    if review is not None and review.holds_print:
+        reason = review.reason() + ", held until it is reviewed again"
+        return FormatDecision(fmt, WITHDRAWN, reason + (", earlier PDF taken down" if kept is not None else ""))
     if percent < threshold:
         reasons.append(_needs(percent, threshold))
     if qa_errors:
@@ -198,4 +211,6 @@ def load_publication(config: Config, article: Article, clinic: Clinic, locale: L
             problems = qa.check_catalog(config, locale.code, article.slug, catalog)
         problems = [*problems, *qa.interface_errors(config, locale.code)]  # the page's own words
     translation = translate(article, catalog, locale.code, config.source_language)
-    return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept)
+    review = article_review(article, clinic.review, where=f"{display_path(article.path, config.root)}:"
+                                                          f"{article.reviewed_line}")
+    return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept, review=review)

@@ -23,6 +23,7 @@ from pipeline.errors import InputError
 from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION, TRANSLATED_PERCENT
 from pipeline.model import Article, Clinic, Config, Locale, localized
 from pipeline.publish import Publication
+from pipeline.review import OVERDUE
 from pipeline.translate import InterfaceText
 from pipeline.variables import clinic_values, expand
 
@@ -264,6 +265,8 @@ def render_page(
         for code in clinic.locales if code != locale.code
     ]
     reviewed = format_date(article.reviewed, format="long", locale=locale.code)
+    review = publication.review  # the due date this clinic sets for the handout's next review
+    next_review = format_date(review.due, format="long", locale=locale.code) if review else ""
 
     template = _templates_for(ui).get_template("handout.html")
     html = template.render(
@@ -279,6 +282,9 @@ def render_page(
         partial=publication.partial,
         reviewed=reviewed,
         reviewed_iso=article.reviewed.isoformat(),
+        next_review=next_review,
+        next_review_iso=review.due.isoformat() if review else "",
+        review_overdue=bool(review and review.state == OVERDUE),
         clinic=clinic,
         clinic_name=clinic_name,
         clinic_name_lang=clinic_name_lang,

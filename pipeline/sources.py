@@ -18,14 +18,14 @@ from pipeline.errors import InputError, shown
 from pipeline import security
 from pipeline.files import read_project_file
 from pipeline.markup import find_blocks
-from pipeline.model import Article, Block
+from pipeline.model import Article, Block, Reviewer
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 # Names the outputs already use: outputs/<clinic>/index.html, outputs/assets/,
 # outputs/reports/, and the interface catalog locales/<lang>/LC_MESSAGES/ui.po.
 RESERVED_SLUGS = {"ui", "index", "assets", "reports"}
 MAX_SOURCE_BYTES = 1_000_000
-FRONT_MATTER_KEYS = {"title", "summary", "reviewed", "sources", "readability"}
+FRONT_MATTER_KEYS = {"title", "summary", "reviewed", "reviewed_by", "sources", "readability"}
 # <!-- note: text for translators -->  and  <!-- context: msgctxt -->, alone on a line,
 # apply to the next block.
 EDITOR_COMMENT = re.compile(r"^\s*<!--\s*(?P<kind>note|context)\s*:\s*(?P<text>.*?)\s*-->\s*$", re.I)
@@ -125,6 +125,8 @@ def load_article(path: Path) -> Article:
         body=body,
         blocks=tuple(blocks),
         targets=dict(meta.get("readability") or {}),
+        reviewed_by=meta.get("reviewed_by"),
+        reviewed_line=meta_lines.get("reviewed", 0),
     )
 
 
@@ -171,6 +173,8 @@ def _front_matter(path: Path, lines: list[str]):
         raise InputError(path, line_of["reviewed"], f"review date {reviewed} is in the future",
                          "use the date the content was actually reviewed")
     meta["reviewed"] = reviewed
+    if "reviewed_by" in meta:
+        meta["reviewed_by"] = _reviewer(path, line_of["reviewed_by"], meta["reviewed_by"])
     sources = meta.get("sources")
     if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s.strip() for s in sources):
         raise InputError(path, line_of.get("sources", 2), "'sources' must list what the handout rests on",
@@ -182,6 +186,30 @@ def _front_matter(path: Path, lines: list[str]):
             raise InputError(path, line_of.get("readability", 2), "'readability' must map measures to numbers",
                              "for example: readability: {fk_grade: 7}")
     return meta, line_of, end + 1
+
+
+REVIEWER_KEYS = ("role", "name")
+
+
+def _reviewer(path: Path, line: int, value) -> Reviewer:
+    """Who signed off the last clinical review: ``reviewed_by: consultant psychiatrist``
+    (a role) or ``reviewed_by: {role: consultant psychiatrist, name: Dr A. Rao}``."""
+    hint = "write reviewed_by: {role: consultant psychiatrist, name: ...} (the name may be left out)"
+    if isinstance(value, str):
+        value = {"role": value}
+    if not isinstance(value, dict):
+        raise InputError(path, line, "'reviewed_by' must say who signed off the review", hint)
+    lines = getattr(value, "lines", {})
+    for key, text in value.items():
+        if key not in REVIEWER_KEYS:
+            raise InputError(path, lines.get(key, line), f"unknown key '{key}' under 'reviewed_by'",
+                             "allowed keys: role, name")
+        if not isinstance(text, str) or "\n" in text.strip():
+            raise InputError(path, lines.get(key, line), f"'reviewed_by.{key}' must be text on one line", hint)
+    role = (value.get("role") or "").strip()
+    if not role:
+        raise InputError(path, line, "'reviewed_by' has no role", hint)
+    return Reviewer(role=role, name=(value.get("name") or "").strip())
 
 
 def _take_editor_comments(lines: list[str]) -> dict[int, tuple[str, str]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pipeline.model import Config
 from pipeline.publish import HELD, PRINT_FORMATS, PUBLISHED, WITHDRAWN
+from pipeline.review import review_warnings
 from pipeline.build.digests import Inputs
 from pipeline.build.index import asset_paths, write_assets, write_if_changed, write_indexes
 from pipeline.build.manifest import (INDEX_NAME, MANIFEST_NAME, BuildLock, Manifest, check_output_folder,
@@ -53,6 +54,7 @@ class Summary:
     withdrawn: int = 0  # files taken down: no longer published, or their handout, locale or clinic is gone
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # reviews due soon or overdue, at their line
     exit_code: int = 0
     timings: Timings = field(default_factory=Timings)
 
@@ -81,6 +83,7 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FOR
             units, source_problems = plan(config, inputs, manifest, clinics, locales, slugs, formats)
             for problem in source_problems:
                 _fail(summary, problem.format(), problem.exit_code)
+            summary.warnings = review_warnings(config, _clinics_by_source(units), inputs.today)
             remove_stale_temporaries(output_dir, _targets(config, manifest, units))
             stale = [u for u in (stale_part(unit, manifest, force) for unit in units) if u]
             summary.skipped = len(units) - len(stale)
@@ -128,6 +131,14 @@ def _targets(config: Config, manifest: Manifest, units: list[Unit]) -> set[str]:
     targets |= {f"{cid}/{INDEX_NAME}" for cid in config.clinics}
     targets |= {unit.output_path(fmt) for unit in units for fmt in OUTPUT_SUFFIX}
     return targets
+
+
+def _clinics_by_source(units: list[Unit]) -> dict[Path, list[str]]:
+    """Each handout planned, with the clinics it is built for."""
+    clinics: dict[Path, list[str]] = {}
+    for unit in units:
+        clinics.setdefault(unit.source, []).append(unit.clinic)
+    return clinics
 
 
 def _claim(stale: list[Unit], manifest: Manifest) -> None:

@@ -29,6 +29,8 @@ from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.files import file_digest
 from pipeline.model import Config
 from pipeline.publish import PRINT_FORMATS
+from pipeline.review import digest_part as review_digest_part
+from pipeline.review import today
 
 CODE_DIR = Path(__file__).resolve().parent.parent  # the pipeline package
 # The modules that build a web page, and those that also build a PDF. The modules they
@@ -55,6 +57,7 @@ class Inputs:
         self.changed = False
         self._files: dict[Path, str] = {}
         self._clinics: dict[str, str] = {}
+        self.today = today()  # a handout crossing its review dates is rebuilt
         page_code, page_imports = self._code_digest(PAGE_CODE)
         print_code, print_imports = self._code_digest(PRINT_CODE)
         self.page = digest("\n".join([
@@ -88,7 +91,8 @@ class Inputs:
         """The input digest of each of ``formats`` for one handout, clinic and locale,
         and the size of its text (to schedule the largest first)."""
         config = self.config
-        parts = [self.page, self.clinic(cid), digest(source)]
+        parts = [self.page, self.clinic(cid), digest(source),
+                 "review " + review_digest_part(source, config.clinics[cid].review, self.today)]
         size = len(source)
         if locale != config.source_language:
             catalog = catalog_path(config.locales_dir, locale, slug)

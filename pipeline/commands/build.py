@@ -48,6 +48,8 @@ def run(config: Config, args) -> int:
     finally:
         if isinstance(progress, ProgressBar):
             progress.close()
+    for warning in summary.warnings:  # reviews due soon or overdue
+        print(visible(warning), file=sys.stderr)
     for problem in dict.fromkeys(summary.problems):  # one message per problem, not per output
         print(visible(problem), file=sys.stderr)
     if not args.quiet:

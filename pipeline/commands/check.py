@@ -20,6 +20,7 @@ from pipeline.readability.measure import check_handouts
 from pipeline.readability.report import (GROUPS, LABELS, SHORT_LABELS, describe_miss, format_value, grouped_words,
                                          reading_page, results_json, score_measures, worst_first, write_reports)
 from pipeline.readability.results import Report, Results
+from pipeline.review import handout_clinics, review_warnings
 
 HELP = "check reading levels of handouts and translations (exit 1 if one misses its target)"
 DESCRIPTION = """Measure every handout (English: Flesch-Kincaid, SMOG and more, with textstat) and
@@ -61,6 +62,8 @@ def run(config: Config, args) -> int:
     filters = {key: value for key, value in (("locale", args.locale), ("article", args.article)) if value}
     if not getattr(args, "no_report", False):
         write_reports(results, config.output_dir / "reports", filters)
+    for warning in review_warnings(config, handout_clinics(config, slugs)):  # reviews due soon or overdue
+        print(visible(warning), file=sys.stderr)
     if args.format == "json":
         json.dump(results_json(results, filters), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
