@@ -11,6 +11,7 @@ import pikepdf
 import pytest
 
 from conftest import copy_project
+from pipeline.audit import audit_pdf
 from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.render_pdf import site_link
@@ -64,6 +65,7 @@ def test_relative_links_are_site_links_and_checkouts_print_the_same_bytes(tmp_pa
     data = one.read_bytes()
     assert b"file:" not in data and str(tmp_path).encode() not in data
     assert data == two.read_bytes()
+    assert audit_pdf(one, "en") == []  # each link described and in the structure tree
 
 
 @pytest.mark.parametrize("href, expected", [
