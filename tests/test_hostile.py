@@ -101,7 +101,11 @@ def nested_list(depth: int) -> str:
 
 def one_line_list(depth: int) -> str:
     """A list ``depth`` levels deep written on one line: "- - - ... item"."""
-    return HEAD + "- " * depth + "item\n"
+    return HEAD + one_line_list_text(depth) + "\n"
+
+
+def one_line_list_text(depth: int) -> str:
+    return "- " * depth + "item"
 
 
 def nested_quote(depth: int) -> str:
@@ -151,9 +155,9 @@ def config_deep(config: str, depth: int) -> str:
 
 
 GENERATORS = {f.__name__: f for f in (
-    yaml_laughs, yaml_deep, huge_file, latin_1_file, binary_file, nested_list, one_line_list, nested_quote,
-    nested_emphasis, nested_emphasis_text, repeat, repeat_text, latin_1_po, binary_po, huge_po, config_laughs,
-    config_deep)}
+    yaml_laughs, yaml_deep, huge_file, latin_1_file, binary_file, nested_list, one_line_list, one_line_list_text,
+    nested_quote, nested_emphasis, nested_emphasis_text, repeat, repeat_text, latin_1_po, binary_po, huge_po,
+    config_laughs, config_deep)}
 
 
 def generated(case: dict, *first):
@@ -771,6 +775,8 @@ def test_hostile_build_stays_within_time_and_memory(hostile):
 def test_nothing_outside_the_project_was_changed_or_deleted(hostile):
     assert hostile.record["outside_changed"] == []
     assert (hostile.folder / "outside" / "keep.txt").exists()
+    for run_ in (hostile.build, hostile.record["qa"]):  # nor quoted in a message
+        assert SECRET_MARK not in run_["stdout"] + run_["stderr"]
 
 
 def test_published_svg_is_the_checked_one(hostile):
