@@ -78,30 +78,37 @@ _PLURAL_FORMS_VALUE = re.compile(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.
 
 def _checked_catalog_bytes(path: Path, data: bytes) -> bytes:
     """What Babel reports without a line, or not at all: an empty or huge file, text
-    that is not in the header's character set, a Plural-Forms header msgfmt rejects.
-    Returns the bytes without a UTF-8 byte-order mark."""
+    that is not UTF-8 or a header that names another character set, a byte-order mark
+    and a Plural-Forms header, which msgfmt rejects. Returns the bytes."""
     if not data.strip():
         raise InputError(path, 1, "the catalog is empty",
                          "restore it from version control, or run `python -m pipeline update` to start it again")
     if len(data) > MAX_CATALOG_BYTES:
         raise InputError(path, None, f"the catalog is {len(data):,} bytes; catalogs are limited to {MAX_CATALOG_BYTES:,}",
                          "restore it from version control; a handout's catalog is a few kilobytes")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+    if data.startswith(codecs.BOM_UTF8):  # msgfmt: "syntax error" at 1:2
+        raise InputError(path, 1, "the file starts with a byte-order mark (BOM), which gettext tools reject",
+                         "save it as UTF-8 without BOM (Poedit and Weblate do; in Notepad choose 'UTF-8', "
+                         "not 'UTF-8 with BOM')")
     fields = _header_fields(data)
     line, content_type = fields.get("content-type", (1, ""))
     found = re.search(r"charset=([A-Za-z0-9._-]+)", content_type)
-    charset = found.group(1) if found else "utf-8"
+    charset = found.group(1) if found else "UTF-8"
     try:
-        codecs.lookup(charset)
+        known = codecs.lookup(charset).name
     except LookupError:
         raise InputError(path, line, f"unknown character set '{charset}' in the header",
                          "write charset=UTF-8 in the Content-Type header and save the file as UTF-8") from None
+    if known != "utf-8":
+        raise InputError(path, line, f"the header says charset={charset}; catalogs here are UTF-8 "
+                                     "(the only one that writes every language, and what the pipeline writes back)",
+                         "convert the file (msgconv --to-code=UTF-8 file.po) or save it as UTF-8 in Poedit, "
+                         "with charset=UTF-8 in the header")
     try:
-        data.decode(charset)
+        data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InputError(path, data[:err.start].count(b"\n") + 1,
-                         f"the file is not {charset} text as its header says (byte 0x{data[err.start]:02x})",
+                         f"the file is not UTF-8 text as its header says (byte 0x{data[err.start]:02x})",
                          "save the file as UTF-8 (Poedit and Weblate do), with charset=UTF-8 in the header") from None
     if "plural-forms" in fields:
         line, value = fields["plural-forms"]

@@ -21,6 +21,7 @@ are reported for the translator to look at.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections import Counter
@@ -32,13 +33,16 @@ from typing import Iterator
 
 from pipeline import security
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, without_link_targets
+from pipeline.config import load_yaml_file
 from pipeline.errors import InputError
-from pipeline.interface import format_problems
 from pipeline.files import display_path
+from pipeline.interface import format_problems
 from pipeline.markup import shared_markdown
 from pipeline.model import Config
 from pipeline.sources import article_paths
-from pipeline.variables import VARIABLE, VARIABLES
+from pipeline.variables import PLACEHOLDER, VARIABLE, VARIABLES, placeholder_problems
+
+log = logging.getLogger(__name__)
 
 ERROR = "error"
 WARNING = "warning"
@@ -98,20 +102,9 @@ class GlossaryTerm:
 def load_glossary(path: Path, source_language: str, locale: str) -> tuple[GlossaryTerm, ...]:
     """Read a glossary: a YAML list of entries, each with the term in the source
     language, its translation (one form or a list of accepted forms) and a note."""
-    from pipeline.config import load_yaml_with_lines
-
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, None, "the glossary file does not exist",
-                         "create it (see docs/translation.md) or remove 'glossary' from the locale")
-    from pipeline.files import read_project_file
-
-    raw = read_project_file(path, path.parent, 2_000_000, "glossary")  # not a link elsewhere, not a pipe
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(path, raw[:err.start].count(b"\n") + 1, "not UTF-8 text", "save the file as UTF-8") from None
-    data = load_yaml_with_lines(text, path)
+    data = load_yaml_file(path, "the glossary file does not exist",
+                          "create it (see docs/translation.md) or remove 'glossary' from the locale")
     if data is None:
         return ()
     if not isinstance(data, list):
@@ -345,29 +338,22 @@ def numbers(entry: Entry) -> Iterator[Problem]:
     yield entry.problem(ERROR, "numbers", "numbers differ from the source (" + "; ".join(parts) + ")")
 
 
-_PERCENT_PLACEHOLDER = re.compile(r"%\([A-Za-z_]\w*\)[sdif]|%[sdif]")
-
-
 def placeholders(entry: Entry) -> Iterator[Problem]:
-    """Clinic variables ({crisis_number}) and template placeholders (%(name)s) are
-    filled in when the page is made: each must stay, exactly as written."""
-    want = Counter(VARIABLE.findall(entry.source))
-    got = Counter(VARIABLE.findall(entry.translation))
-    for name in sorted(set(got) - set(VARIABLES) - set(want)):
-        yield entry.problem(ERROR, "placeholders", f"unknown variable {{{name}}}; known: "
-                            + ", ".join("{" + v + "}" for v in VARIABLES))
+    """Clinic variables ({crisis_number}) are filled in when the page is made: each
+    must stay exactly as written. Anything else in braces (a misspelt {clinic_phon},
+    a positional {0}) or a lone brace would print as it is, so the block is held back.
+    (Interface strings have their own fields: ``interface_fields``.)"""
+    if not entry.markdown:
+        return
+    for _written, message, hint in placeholder_problems(entry.translation):
+        yield entry.problem(ERROR, "placeholders", f"{message}; {hint}")
+    want = Counter(PLACEHOLDER.findall(entry.source))
+    got = Counter(name for name in PLACEHOLDER.findall(entry.translation) if name in VARIABLES)
     for name in sorted(set(want) | set(got)):
-        if want[name] != got[name] and (name in VARIABLES or name in want):
+        if want[name] != got[name]:
             yield entry.problem(ERROR, "placeholders",
                                 f"{{{name}}} appears {want[name]} time(s) in the source and {got[name]} in the "
                                 "translation; copy it exactly, braces included")
-    if not entry.markdown:
-        want, got = Counter(_PERCENT_PLACEHOLDER.findall(entry.source)), Counter(_PERCENT_PLACEHOLDER.findall(entry.translation))
-        for placeholder in sorted(set(want) | set(got)):
-            if want[placeholder] != got[placeholder]:
-                yield entry.problem(ERROR, "placeholders",
-                                    f"{placeholder} appears {want[placeholder]} time(s) in the source and "
-                                    f"{got[placeholder]} in the translation")
 
 
 _TRAILING_MARKUP = "*_`]\"'”’»)"
@@ -448,11 +434,21 @@ CHECKS = [safe_markup, markdown_structure, link_targets, numbers, placeholders, 
 # ------------------------------------------------------------------ catalogs
 
 
-def check_catalog(config: Config, locale: str, domain: str, catalog) -> list[Problem]:
-    """Every translated, non-fuzzy entry of ``catalog`` (a Babel Catalog) through CHECKS."""
+def check_catalog(config: Config, locale: str, domain: str, catalog,
+                  glossary: tuple[GlossaryTerm, ...] | None = None) -> list[Problem]:
+    """Every translated, non-fuzzy entry of ``catalog`` (a Babel Catalog) through CHECKS.
+
+    ``glossary``: the locale's terms; by default read here, and a glossary that
+    cannot be read is left out (the build goes on: the glossary only feeds QA, and
+    ``qa`` reports the broken file with its line)."""
     path = catalog_path(config.locales_dir, locale, domain)
     shown = display_path(path, config.root)
-    glossary = glossary_for(config, locale)
+    if glossary is None:
+        try:
+            glossary = glossary_for(config, locale)
+        except InputError as err:
+            log.warning("%s (checked without the glossary)", err.format())
+            glossary = ()
     source_locale = config.locales.get(config.source_language)
     target_locale = config.locales.get(locale)
     other_script = (source_locale is None or target_locale is None or source_locale.script != target_locale.script)
@@ -506,10 +502,11 @@ def interface_errors(config: Config, locale: str) -> list[Problem]:
 def check_locale(config: Config, locale: str) -> tuple[list[Problem], int]:
     """Problems in every catalog of ``locale``, and how many catalogs were read."""
     problems, read = [], 0
+    glossary = glossary_for(config, locale)  # a broken glossary stops qa here, at its line
     for domain in [p.stem for p in article_paths(config.source_dir)] + [UI_DOMAIN]:
         catalog = read_catalog(catalog_path(config.locales_dir, locale, domain), locale)
         if catalog is None:
             continue
         read += 1
-        problems += check_catalog(config, locale, domain, catalog)
+        problems += check_catalog(config, locale, domain, catalog, glossary)
     return problems, read

@@ -25,7 +25,8 @@ from pipeline.model import Article, Clinic, Config, Locale, localized
 from pipeline.publish import Publication
 from pipeline.review import OVERDUE
 from pipeline.translate import InterfaceText
-from pipeline.variables import clinic_values, expand
+from pipeline.variants import html_language_tags
+from pipeline.variables import PHONE_VARIABLES, clinic_values, expand, placeholder_problems
 
 log = logging.getLogger(__name__)
 
@@ -208,14 +209,48 @@ def render_body(article: Article, publication: Publication, values: dict, catalo
             found.element.set("lang", language)
             if found.kind == "image_alt":
                 pass  # the alt text stays in the source language; the lang on <p> covers it
-        return expand(text, values)
+        return expand(_NUMBER_MARKS.sub("", text), marked)
 
+    marked = {name: (NUMBER_START + value + NUMBER_END if name in PHONE_VARIABLES else value)
+              for name, value in values.items()}
     html, _toc = markup.render(article.body, visit)
-    return html
+    return link_phone_numbers(html)
+
+
+# Phone numbers filled in from clinic variables are marked (with two private-use
+# characters) on their way through Markdown, then become tel: links in the HTML.
+NUMBER_START, NUMBER_END = "\ue000", "\ue001"
+_NUMBER_MARKS = re.compile("[\ue000\ue001]")
+_MARKED_NUMBER = re.compile("\ue000([^\ue000\ue001]*)\ue001")
+_TAG_OR_TEXT = re.compile(r"<[^>]*>|[^<]+")
+_NO_LINK_INSIDE = re.compile(r"<(/?)(a|code|pre)\b", re.I)
+
+
+def link_phone_numbers(html: str) -> str:
+    """Each marked phone number in ``html`` (Python-Markdown's output) as a ``tel:``
+    link, so that it can be tapped on a phone; only as text inside a link, code or
+    an attribute (an image's alt text)."""
+    out, inside = [], 0
+    for match in _TAG_OR_TEXT.finditer(html):
+        piece = match.group()
+        if piece.startswith("<"):
+            tag = _NO_LINK_INSIDE.match(piece)
+            if tag and not piece.endswith("/>"):
+                inside = max(0, inside + (-1 if tag.group(1) else 1))
+            out.append(_NUMBER_MARKS.sub("", piece))
+        elif inside:
+            out.append(_NUMBER_MARKS.sub("", piece))
+        else:
+            out.append(_MARKED_NUMBER.sub(lambda m: f'<a href="{tel_target(m.group(1))}">{m.group(1)}</a>', piece))
+    return _NUMBER_MARKS.sub("", "".join(out))
 
 
 def _check_translation_limits(text: str, block, catalog: Path | None) -> None:
-    problems = security.markup_limits(text)
+    """A translation that cannot be shown (QA holds it back before it gets here):
+    too long or marked up to read safely, or with a placeholder that is not a
+    clinic variable. An error at its catalog entry."""
+    problems = security.markup_limits(text) or [security.Finding(1, message, hint)
+                                                for _written, message, hint in placeholder_problems(text)]
     if not problems:
         return
     line = None
@@ -301,7 +336,7 @@ def render_page(
         large_print_href=large_print_href,
         sources=article.sources,
     )
-    return localize_digits_in_html(html, config.locales)
+    return html_language_tags(localize_digits_in_html(html, config.locales))
 
 
 def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
@@ -339,7 +374,7 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
         groups=groups,
         asset_base="../assets/",
     )
-    return localize_digits_in_html(html, config.locales)
+    return html_language_tags(localize_digits_in_html(html, config.locales))
 
 
 def copy_assets(source_dir: Path, output_dir: Path) -> dict[Path, bytes]:

@@ -62,6 +62,8 @@ _COMMENTS_ONLY = re.compile(r"^\s*(?:<!--.*?-->\s*)+$", re.S)
 _LIST_MARKER = re.compile(r"(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]+|$)")
 _THEMATIC_BREAK = re.compile(r"^([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_TABLE_ROW = re.compile(r"^\|")  # a table row (rows without a leading | continue their paragraph)
+_TABLE_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def find_unsafe_markup(text: str, markdown: bool = True, images_dir: Path | None
     """
     if not markdown:
         return _unique(_raw_html_findings(text, 1, as_text=True))
-    limits = markup_limits(text)
+    limits = block_limits(text)
     if limits:
         return limits  # too costly to render: the limits are the answer
 
@@ -583,23 +585,54 @@ def _css_problem(text: str, declarations: bool = False, stylesheet: bool = False
 
 
 def source_chunks(lines: list[str]) -> list[tuple[int, int, str]]:
-    """The source's paragraphs as ``(first line, last line, text)``: runs of non-blank
-    lines (fenced code counts as one), for the limits before Markdown reads them."""
+    """The source's blocks as ``(first line, last line, text)``, found without
+    Markdown, for the per-block limits before Markdown reads them: a paragraph (a run
+    of lines), a list item (from its marker to the next), a heading (its line), each
+    cell of a table row (its line), fenced code (from fence to fence)."""
     chunks = []
     start = None
     in_fence = False
+
+    def close(end: int) -> None:
+        nonlocal start
+        if start is not None:
+            chunks.append((start + 1, end, "\n".join(lines[start:end])))
+        start = None
+
     for index, line in enumerate(lines):
         if _FENCE.match(line):
-            in_fence = not in_fence
-        if line.strip() or in_fence:
-            if start is None:
+            if not in_fence:
+                close(index)
                 start = index
-        elif start is not None:
-            chunks.append((start + 1, index, "\n".join(lines[start:index])))
-            start = None
-    if start is not None:
-        chunks.append((start + 1, len(lines), "\n".join(lines[start:])))
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if not line.strip():
+            close(index)
+            continue
+        bare = re.sub(r"^(?:\s*>)+", "", line).lstrip()
+        if _TABLE_ROW.match(bare):
+            close(index)
+            chunks.extend((index + 1, index + 1, cell) for cell in _TABLE_CELL_SPLIT.split(bare.strip().strip("|")))
+            continue
+        if bare.startswith("#") or (_LIST_MARKER.match(bare) and not _THEMATIC_BREAK.match(bare)):
+            close(index)  # a heading or a list item starts a block of its own
+        if start is None:
+            start = index
+        if bare.startswith("#"):
+            close(index + 1)
+    close(len(lines))
     return chunks
+
+
+def block_limits(text: str) -> list[Finding]:
+    """``markup_limits`` for each block of a Markdown text (``source_chunks``), each
+    at its own line: a long handout is fine, one long paragraph is not."""
+    findings = []
+    for first, _last, chunk in source_chunks(text.split("\n")):
+        findings.extend(Finding(first + found.line - 1, found.message, found.hint) for found in markup_limits(chunk))
+    return findings
 
 
 def yaml_problems(text: str, allow_aliases: bool = False) -> list[Finding]:

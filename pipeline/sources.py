@@ -13,12 +13,14 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from pipeline.config import load_yaml_with_lines
+from pipeline.config import check_targets, load_yaml_with_lines
 from pipeline.errors import InputError, shown
 from pipeline import security
 from pipeline.files import read_project_file
 from pipeline.markup import find_blocks
 from pipeline.model import Article, Block, Reviewer
+from pipeline.readability.targets import ALL_TARGETS
+from pipeline.variables import placeholder_problems
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 # Names the outputs already use: outputs/<clinic>/index.html, outputs/assets/,
@@ -115,6 +117,7 @@ def load_article(path: Path) -> Article:
         raise InputError(path, None, "the Markdown is nested too deeply to read",
                          "remove extra '*', '_', '[' or indentation") from None
     _check_markup(path, body, meta_lines, title, summary)
+    _check_placeholders(path, blocks, lines)
     return Article(
         slug=slug,
         path=path,
@@ -152,40 +155,49 @@ def _front_matter(path: Path, lines: list[str]):
                              "allowed keys: " + ", ".join(sorted(FRONT_MATTER_KEYS)))
     for key in ("title", "summary"):
         value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(path, line_of[key], f"the {key} must be text, not a list or mapping",
+                             f"write '{key}: ...' with plain text on one line")
         if not isinstance(value, str) or not value.strip():
             raise InputError(path, line_of.get(key, 2), f"front matter has no {key}",
                              f"add a line '{key}: ...' with plain text")
         if "\n" in value.strip():
             raise InputError(path, line_of[key], f"the {key} must be one line")
         meta[key] = value.strip()
-    reviewed = meta.get("reviewed")
-    if isinstance(reviewed, str):
-        try:
-            reviewed = dt.date.fromisoformat(reviewed.strip())
-        except ValueError:
-            reviewed = None
-    if isinstance(reviewed, dt.datetime):
-        reviewed = reviewed.date()
-    if not isinstance(reviewed, dt.date):
-        raise InputError(path, line_of.get("reviewed", 2), "'reviewed' must be the date of the last medical review",
-                         "write it as YYYY-MM-DD, e.g. reviewed: 2026-11-01")
-    if reviewed > dt.date.today():
-        raise InputError(path, line_of["reviewed"], f"review date {reviewed} is in the future",
-                         "use the date the content was actually reviewed")
-    meta["reviewed"] = reviewed
+    meta["reviewed"] = _review_date(path, line_of.get("reviewed", 2), meta.get("reviewed"))
     if "reviewed_by" in meta:
         meta["reviewed_by"] = _reviewer(path, line_of["reviewed_by"], meta["reviewed_by"])
     sources = meta.get("sources")
     if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s.strip() for s in sources):
         raise InputError(path, line_of.get("sources", 2), "'sources' must list what the handout rests on",
-                         "add 'sources:' with one '- ...' line per guideline or reference")
+                         "add 'sources:' with one '- ...' line of text per guideline or reference")
     targets = meta.get("readability")
     if targets is not None:
-        if not isinstance(targets, dict) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in targets.values()):
+        if not isinstance(targets, dict):
             raise InputError(path, line_of.get("readability", 2), "'readability' must map measures to numbers",
                              "for example: readability: {fk_grade: 7}")
+        meta["readability"] = check_targets(path, targets, ALL_TARGETS, "in the front matter")
     return meta, line_of, end + 1
+
+
+DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _review_date(path: Path, line: int, value) -> dt.date:
+    """The date of the last medical review: a real date, written YYYY-MM-DD, not in the future."""
+    match = DATE.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise InputError(path, line, "'reviewed' must be the date of the last medical review",
+                         "write it as YYYY-MM-DD, e.g. reviewed: 2026-11-01")
+    try:
+        reviewed = dt.date(*(int(part) for part in match.groups()))
+    except ValueError as err:
+        raise InputError(path, line, f"'reviewed: {value.strip()}' is not a date in the calendar ({err})",
+                         "check the day and the month") from None
+    if reviewed > dt.date.today():
+        raise InputError(path, line, f"review date {reviewed} is in the future",
+                         "use the date the content was actually reviewed")
+    return reviewed
 
 
 REVIEWER_KEYS = ("role", "name")
@@ -239,11 +251,23 @@ def _check_body(path: Path, lines: list[str]) -> None:
 
 
 def _check_limits(path: Path, lines: list[str]) -> None:
-    """Paragraphs too long, too marked up or too nested to read safely (checked
-    before Markdown reads them, so they can neither hang nor crash it)."""
-    for first, _last, text in security.source_chunks(lines):
-        for problem in security.markup_limits(text):
-            raise InputError(path, first + problem.line - 1, problem.message, problem.hint)
+    """Blocks too long, too marked up or too nested to read safely, each at its
+    line (checked before Markdown reads them, so they can neither hang nor crash it)."""
+    for problem in security.block_limits("\n".join(lines)):
+        raise InputError(path, problem.line, problem.message, problem.hint)
+
+
+def _check_placeholders(path: Path, blocks: list[Block], lines: list[str]) -> None:
+    """A placeholder that is not a clinic variable would print as braces on every
+    page: refused at the line where it is written."""
+    for block in blocks:
+        for written, message, hint in placeholder_problems(block.text):
+            line = block.line
+            for number in range(block.line, len(lines) + 1):
+                if written in lines[number - 1]:
+                    line = number
+                    break
+            raise InputError(path, line, f"{message} in the {block.describe()}", hint)
 
 
 def _check_markup(path: Path, body: str, meta_lines: dict, title: str, summary: str) -> None:

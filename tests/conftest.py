@@ -39,6 +39,20 @@ def run_pipeline(project: Path, *args: str, check: bool = False, env: dict | Non
 
 CATALOG_FIXTURE = ROOT / "tests" / "fixtures" / "catalogs"
 
+# The smallest valid handout: front matter on lines 1-7, "Some text." on line 11.
+MINIMAL_HANDOUT = """---
+title: A handout
+summary: What it is about.
+reviewed: 2026-01-05
+sources:
+  - A guideline
+---
+
+## A section
+
+Some text.
+"""
+
 
 def catalog_project(tmp_path: Path) -> Path:
     """A copy of the small project the catalog tests edit (two handouts, one locale)."""

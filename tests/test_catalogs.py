@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from conftest import catalog_project, msgfmt_check, run_cli
 from pipeline import cli
-from pipeline.catalogs import (catalog_path, catalog_stats, po_bytes, read_catalog, source_words, template_path)
+from pipeline.catalogs import (catalog_path, catalog_stats, po_bytes, read_catalog, read_po_file, source_words,
+                               template_path)
 from pipeline.errors import InputError
 from pipeline.files import write_atomic
 from pipeline.merge import merge_catalog
@@ -345,6 +346,42 @@ def test_a_broken_catalog_is_reported_with_file_and_line(translated):
     with pytest.raises(InputError) as caught:
         read_catalog(path, "mr")
     assert caught.value.path == str(path) and caught.value.line == 21
+    assert run(project, "update") == 2
+
+
+def test_a_catalog_saved_with_a_bom_is_refused_as_msgfmt_refuses_it(translated):
+    project, _ = translated
+    path = catalog_file(project)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with pytest.raises(AssertionError, match="syntax error"):
+        msgfmt_check(path)
+    for read in (read_catalog, read_po_file):
+        with pytest.raises(InputError) as caught:
+            read(path)
+        assert caught.value.line == 1 and "byte-order mark" in caught.value.message
+    for command in ("update", "qa", "stats"):
+        assert run(project, command) == 2, command
+    path.write_bytes(path.read_bytes()[3:])  # saved again without it: every tool agrees
+    msgfmt_check(path)
+    assert run(project, "update") == 0 and run(project, "qa") == 0
+
+
+@pytest.mark.parametrize("old, new, words", [
+    (b"charset=UTF-8", b"charset=KOI9-X", "unknown character set 'KOI9-X'"),
+    (b"charset=UTF-8", b"charset=ISO-8859-1", "catalogs here are UTF-8"),
+    ("मराठी Headache".encode(), "Headache café".encode("latin-1"), "not UTF-8 text"),
+])
+def test_a_catalog_in_a_wrong_or_unknown_charset_is_refused_at_its_line(translated, old, new, words):
+    project, _ = translated
+    path = catalog_file(project)
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+    for read in (read_catalog, read_po_file):
+        with pytest.raises(InputError) as caught:
+            read(path)
+        assert words in caught.value.message
+        assert caught.value.line == data[:data.index(old)].count(b"\n") + 1
     assert run(project, "update") == 2
 
 

@@ -86,17 +86,23 @@ def test_numbers_match_in_devanagari_or_ascii_digits():
     assert numbers_in("[a](https://x.example/2024/5) {crisis_number}") == numbers_in("")
 
 
-def test_clinic_variables_and_placeholders_are_kept():
+def test_clinic_variables_are_kept_and_nothing_else_in_braces_passes():
     source = "Call {crisis_line} on {crisis_number} if you are in danger."
     assert problems(placeholders, source, "तुम्ही धोक्यात असाल तर {crisis_line} ला {crisis_number} वर फोन करा.") == []
     found = problems(placeholders, source, "तुम्ही धोक्यात असाल तर {crisis_line} ला फोन करा.")
     assert found == [("error", "{crisis_number} appears 1 time(s) in the source and 0 in the translation; "
                       "copy it exactly, braces included")]
+    found = problems(placeholders, source, "तुम्ही धोक्यात असाल तर {crisis_line} ला {crisis_number} {clinic_phone} वर.")
+    assert found == [("error", "{clinic_phone} appears 0 time(s) in the source and 1 in the translation; "
+                      "copy it exactly, braces included")]
     found = problems(placeholders, source, "तुम्ही धोक्यात असाल तर {crisis_line} ला {crisis_numbr} वर फोन करा.")
-    assert found[0][1].startswith("unknown variable {crisis_numbr}")
-    assert problems(placeholders, "%(num)d pages", "%(num)d पाने", markdown=False) == []
-    assert problems(placeholders, "%(num)d pages", "पाने", markdown=False) == [
-        ("error", "%(num)d appears 1 time(s) in the source and 0 in the translation")]
+    assert found[0] == ("error", "unknown variable {crisis_numbr}; did you mean {crisis_number}? the variables are "
+                                 "{clinic_name}, {clinic_phone}, {crisis_line}, {crisis_number}, {emergency_number}")
+    for broken in ("{Crisis_Number}", "{0}", "{crisis_number:>30}", "{crisis_number", "crisis_number}"):
+        found = problems(placeholders, source, f"तुम्ही धोक्यात असाल तर {{crisis_line}} ला {broken} वर फोन करा.")
+        assert found and all(severity == "error" for severity, _ in found), broken
+    # Interface strings have fields of their own, checked by interface_fields.
+    assert problems(placeholders, "Page {page} of {pages}", "पान {page} / {pages}", markdown=False) == []
 
 
 def test_end_marks_missing_doubled_or_changed():
@@ -136,7 +142,7 @@ def test_glossary_terms_are_used_in_any_inflection():
 
 
 def test_every_check_is_registered_once():
-    assert len(CHECKS) == len(set(CHECKS)) == 8
+    assert len(CHECKS) == len(set(CHECKS)) == 9
 
 
 # ------------------------------------------------------------------ the glossary file
@@ -261,3 +267,35 @@ def test_check_catalog_gives_the_build_what_it_needs(project):
 def test_an_unknown_locale_is_bad_input(project, capsys):
     code, _ = qa(project, capsys, "--locale", "xx")
     assert code == 2
+
+
+def test_a_misspelt_variable_in_a_translation_is_a_qa_error_at_its_entry(project, capsys):
+    bad = dict(GOOD)
+    source = "Call {crisis_line} on {crisis_number} if you are in danger."
+    bad[source] = "तुम्ही धोक्यात असाल तर {crisis_line} ला {crisis_numbr} वर फोन करा."
+    path = fill(project, bad)
+    line = read_catalog(path, "mr").get(source).lineno
+    code, out = qa(project, capsys)
+    assert code == 1
+    assert (f"locales/mr/LC_MESSAGES/sample.po:{line}: error: unknown variable {{crisis_numbr}}; "
+            "did you mean {crisis_number}?") in out
+    found = check_catalog(load_config(project / "clinics.yaml"), "mr", "sample", read_catalog(path, "mr"))
+    assert {(p.check, p.msgid, p.line) for p in found if p.severity == "error"} == {("placeholders", source, line)}
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("- en: dose\n  mr: [डोस\n- en: coil\n  mr: कॉइल\n".encode(), 2, "is not closed"),
+    ("- en: dose\n  mr: डोस\n- en: coil\n  mr: \"कॉइल\n".encode(), 4, "not closed"),
+    ("- en: dose\n  mr: डोस\n- en: coil\n".encode() + "  mr: café\n".encode("latin-1"), 4, "not UTF-8"),
+])
+def test_a_broken_glossary_fails_qa_at_its_line_but_not_the_build(project, capsys, text, line, words):
+    glossary = project / "locales" / "mr" / "glossary.yaml"
+    glossary.write_bytes(text)
+    path = fill(project, GOOD)
+    capsys.readouterr()
+    assert cli.main(["qa", "--config", str(project / "clinics.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert f"glossary.yaml:{line}: error:" in err and words in err, err
+    # What the build asks: the catalog's problems, checked without the glossary.
+    found = check_catalog(load_config(project / "clinics.yaml"), "mr", "sample", read_catalog(path, "mr"))
+    assert [p for p in found if p.severity == "error"] == []

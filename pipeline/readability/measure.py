@@ -24,18 +24,11 @@ from pipeline.readability.results import (
     Miss, Reading, Report, Results, ScoredSentence, SectionScore, Skipped,
 )
 from pipeline.readability.scoring import score_sentence
+from pipeline.readability.targets import TARGETS, measure_for
 from pipeline.readability.wordlist import load_word_list
 from pipeline.sources import article_paths, load_articles
 from pipeline.translate import localized_blocks
 
-# Targets each measure understands, and whether the figure must be at most or at least the limit.
-TARGETS = {
-    "english": {
-        "fk_grade": "max", "smog": "max", "gunning_fog": "max", "coleman_liau": "max",
-        "dale_chall": "max", "flesch_reading_ease": "min", "words_per_sentence": "max",
-    },
-    "devanagari": {"words_per_sentence": "max", "aksharas_per_word": "max", "long_word_share": "max"},
-}
 # Decimals a figure is shown with; a target is met when the figure, so rounded, meets it.
 DECIMALS = {"long_word_share": 2}
 
@@ -117,46 +110,16 @@ def check_articles(config: Config, articles: list[Article], locales: list[str]) 
 def measure_name(config: Config, locale: str) -> str | None:
     """Which measure a locale is read with: english, devanagari, or none we have."""
     found = config.locales.get(locale)
-    if found is not None and found.script == "Deva":
-        return "devanagari"
-    if locale.split("_")[0] == "en":
-        return "english"
-    return None
+    return measure_for(locale, found.script if found is not None else None)
 
 
 def targets_for(config: Config, article: Article, locale: str, measure: str) -> dict:
-    """The configured targets for ``locale``, with the handout's own overrides."""
+    """The configured targets for ``locale``, with the handout's own overrides (both
+    checked where they are written, when they are loaded)."""
     known = TARGETS[measure]
-    targets = {}
-    for key, value in config.readability.get(locale, {}).items():
-        if key not in known:
-            raise InputError(config.path, None, f"readability target '{key}' for '{locale}' is not a {measure} measure",
-                             "use one of: " + ", ".join(sorted(known)))
-        targets[key] = value
-    all_known = set().union(*TARGETS.values())
-    for key, value in article.targets.items():
-        if key not in all_known:
-            raise InputError(article.path, _front_matter_line(article.path, key),
-                             f"unknown readability target '{key}' in the front matter",
-                             "use one of: " + ", ".join(sorted(all_known)))
-        if key in known:
-            targets[key] = value
+    targets = dict(config.readability.get(locale, {}))
+    targets.update((key, value) for key, value in article.targets.items() if key in known)
     return targets
-
-
-def _front_matter_line(path: Path, key: str) -> int | None:
-    """The line of ``key`` in a handout's front matter, to point an error at it."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").split("\n")
-    except OSError:
-        return None
-    pattern = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*:")
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() in ("---", "..."):
-            break
-        if pattern.search(line):
-            return number
-    return None
 
 
 def read_source(config: Config, article: Article) -> Reading:
