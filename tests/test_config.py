@@ -167,27 +167,24 @@ YAML_PIECES = st.sampled_from([
 ])
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(line=st.integers(min_value=0, max_value=CONFIG.count("\n")), text=st.lists(YAML_PIECES, max_size=8).map("".join))
-def test_any_edit_of_the_configuration_loads_or_is_an_input_error_at_a_line(tmp_path, line, text):
-    lines = CONFIG.split("\n")
-    lines[line] = lines[line][:len(lines[line]) // 2] + text + lines[line][len(lines[line]) // 2:]
-    path = tmp_path / "clinics.yaml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    try:
-        load_config(path)
-    except InputError as err:
-        assert err.line is not None and err.message, err.format()
+def _load(kind: str, folder: Path, text: str):
+    path = folder / ("clinics.yaml" if kind == "configuration" else "a-handout.md")
+    path.write_text(text, encoding="utf-8")
+    return load_config(path) if kind == "configuration" else load_article(path)
 
 
+@pytest.mark.parametrize("kind, original, lines", [
+    ("configuration", CONFIG, range(CONFIG.count("\n") + 1)),
+    ("front matter", HANDOUT, range(1, 6)),
+])
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(line=st.integers(min_value=1, max_value=5), text=st.lists(YAML_PIECES, max_size=8).map("".join))
-def test_any_edit_of_the_front_matter_loads_or_is_an_input_error_at_a_line(tmp_path, line, text):
-    lines = HANDOUT.split("\n")
-    lines[line] = lines[line][:len(lines[line]) // 2] + text + lines[line][len(lines[line]) // 2:]
-    path = tmp_path / "a-handout.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+@given(data=st.data(), piece=st.lists(YAML_PIECES, max_size=8).map("".join))
+def test_any_edit_loads_or_is_an_input_error_at_a_line(tmp_path, kind, original, lines, data, piece):
+    lines_of = original.split("\n")
+    line = data.draw(st.sampled_from(lines))
+    middle = len(lines_of[line]) // 2
+    lines_of[line] = lines_of[line][:middle] + piece + lines_of[line][middle:]
     try:
-        load_article(path)
+        _load(kind, tmp_path, "\n".join(lines_of))
     except InputError as err:
         assert err.line is not None and err.message, err.format()
