@@ -9,7 +9,7 @@ import math
 import os
 from pathlib import Path
 
-from jinja2 import DictLoader, Environment
+from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
 from pipeline.files import write_atomic
@@ -42,6 +42,8 @@ GROUPS = [
     ("Clear communication", ("main_message", "no_call_to_action", "percentage", "long_run", "long_paragraph")),
 ]
 HTML_LIMITS = {"Hardest sentences": 12, "Words": 30, "Passive voice": 12}  # the JSON has them all
+# The HTML report's pages: base.html (style), overview.html (every reading), reading.html (one).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -171,106 +173,6 @@ def results_json(results: Results, filters: dict | None = None) -> dict:
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-_BASE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{% block title %}{% endblock %}</title>
-<style>
-body { font: 16px/1.5 system-ui, "Noto Sans", "Noto Sans Devanagari", sans-serif; margin: 0; color: #1d2329; background: #f6f7f9; }
-main { max-width: 70rem; margin: 0 auto; padding: 1.5rem; }
-h1 { font-size: 1.7rem; margin: .2rem 0; }
-h2 { font-size: 1.3rem; margin: 0; }
-h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
-.summary { font-size: 1.1rem; }
-.pass { color: #156b2b; } .fail { color: #b00020; }
-.badge { display: inline-block; padding: .05rem .5rem; border-radius: .8rem; font-weight: 600; font-size: .9rem; }
-.badge.pass { background: #dff3e4; } .badge.fail { background: #fde2e4; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
-th { background: #eef0f3; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.miss { color: #b00020; font-weight: 700; }
-section.handout { background: #fff; border: 1px solid #dde1e6; border-radius: .5rem; padding: 1rem 1.2rem; margin: 1.5rem 0; }
-.meta { color: #56606b; font-size: .95rem; }
-.chart svg { width: 100%; height: auto; display: block; }
-.chart .h { fill: #c8323c; } .chart .ok { fill: #3a8a4f; } .chart .s { fill: #b7bec6; }
-.bars { display: grid; grid-template-columns: minmax(10rem, 22rem) 1fr 4rem; gap: .25rem .6rem; align-items: center; }
-.bar { height: .9rem; background: #eef0f3; border-radius: .2rem; position: relative; }
-.bar span { display: block; height: 100%; border-radius: .2rem; background: #3a8a4f; }
-.bar span.over { background: #c8323c; }
-.bar i { position: absolute; top: -.2rem; bottom: -.2rem; border-left: 2px dashed #1d2329; }
-.flag { margin: .3rem 0 .6rem; }
-.flag .where { font-family: ui-monospace, monospace; font-size: .9rem; color: #2a5d9f; }
-.flag q { display: block; color: #3b444d; margin: .1rem 0 0 1rem; }
-.flag .fix { color: #156b2b; margin-left: 1rem; }
-.flag .fix::before { content: "→ "; }
-.legend { font-size: .9rem; color: #56606b; }
-.swatch { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; margin: 0 .2rem 0 .6rem; }
-details summary { cursor: pointer; }
-nav.up { margin-bottom: .5rem; }
-</style>
-</head>
-<body>
-<main>
-{% block main %}{% endblock %}
-</main>
-</body>
-</html>
-"""
-
-# The overview: one row per handout reading, worst first, each linking its own page.
-_OVERVIEW = """{% extends "base" %}
-{% block title %}Readability report{% endblock %}
-{% block main %}
-<h1>Readability report</h1>
-<p class="summary">{{ summary }}</p>
-<p class="meta">Generated {{ generated }}. Worst first; each handout reading has its own page with its sentences, sections and flags. What the measures mean, and where the targets come from: docs/readability.md. Everything here is also in readability.json.</p>
-<table>
-<thead><tr><th>Handout</th><th>Locale</th><th>Score</th><th>Target</th><th>Flags</th><th>Result</th></tr></thead>
-<tbody>
-{% for r in reports %}<tr>
-<td><a href="{{ r.href }}">{{ r.slug }}</a></td><td>{{ r.locale }}</td><td>{{ r.score }}</td><td>{{ r.target_text }}</td>
-<td class="num">{{ r.flag_count }}</td><td><span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span> {{ r.miss_text }}</td>
-</tr>{% endfor %}
-</tbody>
-</table>
-{% if skipped %}<h2>Not measured</h2><ul>{% for s in skipped %}<li>{{ s.slug }} ({{ s.locale }}): {{ s.reason }}</li>{% endfor %}</ul>{% endif %}
-{% endblock %}
-"""
-
-# One handout reading: its chart, its sections and what to change.
-_READING = """{% extends "base" %}
-{% block title %}Readability: {{ r.slug }} ({{ r.locale }}){% endblock %}
-{% block main %}
-<nav class="up" aria-label="Report"><a href="../readability.html">All handout readings</a></nav>
-<section class="handout">
-<h1>{{ r.title }} <span class="meta">({{ r.locale }})</span> <span class="badge {{ 'pass' if r.passed else 'fail' }}">{{ 'pass' if r.passed else 'FAIL' }}</span></h1>
-<p class="meta">{{ r.file }} · {{ r.score }}{% if r.reading_time %} · reading time {{ r.reading_time }}{% endif %}</p>
-{% for m in r.misses %}<p class="fail">✗ {{ m }}</p>{% endfor %}
-{% for n in r.notes %}<p class="meta">{{ n }}</p>{% endfor %}
-{% if r.comparison %}<p>Compared with the English: {{ r.comparison }}</p>{% endif %}
-<div class="chart">{{ r.chart }}</div>
-<p class="legend">Each bar is one sentence, in reading order; its height is {{ r.chart_measure }}; dotted lines divide the sections. The dashed line is {{ r.chart_line }}.
-<span class="swatch" style="background:#3a8a4f"></span>within <span class="swatch" style="background:#c8323c"></span>hard (see below)
-<span class="swatch" style="background:#b7bec6"></span>heading, list item, or a short sentence of familiar words</p>
-{% if r.sections|length > 1 %}<h2>By section ({{ r.section_measure }})</h2>
-<div class="bars">{% for s in r.sections %}
-<div{% if s.title_lang %} lang="{{ s.title_lang }}"{% endif %}>{{ s.title }} <span class="meta">line {{ s.line }}</span></div>
-<div class="bar" role="img" aria-label="{{ s.value_text }}"><span class="{{ 'over' if s.over else '' }}" style="width: {{ s.width }}%"></span><i style="left: {{ s.limit_at }}%"></i></div>
-<div class="num {{ 'fail' if s.over else '' }}">{{ s.value_text }}</div>{% endfor %}
-</div>{% endif %}
-{% for group in r.groups %}<h2>{{ group.title }} ({{ group.flags|length }})</h2>
-{% for f in group.flags %}{% if group.compact %}<div class="flag"><span class="where">{{ f.where }}</span> · <b lang="{{ r.locale }}">{{ f.text }}</b>: {{ f.message }}{% if f.suggestion %} <span class="fix">{{ f.suggestion }}</span>{% endif %}</div>
-{% else %}<div class="flag"><span class="where">{{ f.where }}</span>{% if f.grade_text %} · {{ f.grade_text }}{% endif %} · {{ f.message }}
-<q lang="{{ r.locale }}">{{ f.text }}</q>{% if f.suggestion %}<div class="fix">{{ f.suggestion }}</div>{% endif %}</div>
-{% endif %}{% endfor %}{% if group.more %}<p class="meta">… and {{ group.more }} more in readability.json</p>{% endif %}{% endfor %}
-</section>
-{% endblock %}
-"""
-
-
 def _sentence_chart(report: Report) -> str:
     """One bar per sentence; height = its grade (English) or words (Devanagari)."""
     sentences = list(report.sentences)
@@ -396,12 +298,11 @@ def results_html(results: Results) -> dict[str, str]:
         })
     passed = sum(1 for r in reports if r.passed)
     summary = f"{passed} of {len(reports)} handout readings meet their targets."
-    environment = Environment(loader=DictLoader({"base": _BASE, "overview": _OVERVIEW, "reading": _READING}),
-                              autoescape=True, trim_blocks=False)
-    pages = {OVERVIEW_PAGE: environment.get_template("overview").render(
+    environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=False)
+    pages = {OVERVIEW_PAGE: environment.get_template("overview.html").render(
         reports=view, skipped=results.skipped, summary=summary,
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))}
-    reading = environment.get_template("reading")
+    reading = environment.get_template("reading.html")
     for entry in view:
         pages[entry["href"]] = reading.render(r=entry)
     return pages
