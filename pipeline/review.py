@@ -25,7 +25,7 @@ from pathlib import Path
 from pipeline.errors import InputError
 from pipeline.files import display_path
 from pipeline.model import ReviewPolicy
-from pipeline.sources import article_paths
+from pipeline.sources import article_paths, read_handout_bytes
 
 CURRENT = "current"
 DUE_SOON = "due soon"
@@ -150,9 +150,9 @@ def review_warnings(config, handouts: Mapping[Path, Iterable[str]], on: dt.date 
     on = on or today()
     warnings = []
     for path, clinic_ids in handouts.items():
-        try:
-            found = reviewed_in(Path(path).read_bytes())
-        except OSError:
+        try:  # never a pipe or a link out of source/ (read_handout_bytes looks first)
+            found = reviewed_in(read_handout_bytes(path))
+        except (InputError, OSError):
             continue  # the build and check report a handout they cannot read
         if found is None:
             continue  # loading the handout reports a missing or bad date
