@@ -50,14 +50,22 @@ TARGET_EDIT_OVERHEAD = 3.0  # seconds beyond the edited handout's own render tim
 TARGET_GROWTH = 1.10  # T(1000) ÷ (10 × T(100))
 TARGET_MEMORY = 500 * 2**20  # bytes per worker
 
-# Runs a command and reports its wall time and the peak memory of its largest process
-# (ru_maxrss of the children: the command and the workers it waited for).
+# Runs a command and reports its wall time, CPU time and the peak memory of its largest
+# process (ru_maxrss of the children). It adopts the command's orphaned descendants
+# (a forkserver and the workers it forked) and waits for them, so that their CPU time
+# and memory count too.
 MEASURE = """
-import json, resource, subprocess, sys, time
+import ctypes, json, os, resource, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 start = time.perf_counter()
 with open(sys.argv[2], "wb") as out:
     code = subprocess.call(sys.argv[3:], stdout=out, stderr=subprocess.STDOUT)
 seconds = time.perf_counter() - start
+while True:
+    try:
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as handle:
     json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024,
@@ -262,7 +270,8 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
     timed; making the HTML is not."""
     sys.path.insert(0, str(ROOT))
     from pipeline import render_pdf
-    from pipeline.build.units import Unit, print_page
+    from pipeline.build.render import print_page
+    from pipeline.build.units import Unit
     from pipeline.config import load_config
     from pipeline.render_html import STATIC_DIR
     from weasyprint import CSS, HTML

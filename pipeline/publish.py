@@ -19,13 +19,10 @@ from functools import cached_property
 from pipeline import qa
 from pipeline.catalogs import catalog_path, read_catalog
 from pipeline.files import display_path
+from pipeline.formats import HELD, HTML, PDF, PRINT_FORMATS, PUBLISHED, WITHDRAWN
 from pipeline.model import Article, Block, Clinic, Config, Locale
 from pipeline.review import ReviewStatus, article_review
 from pipeline.translate import Translation, translate
-
-HTML = "html"
-PRINT_FORMATS = ("pdf", "large-print", "print-shop")  # printed from the same page; one threshold
-FORMATS = (HTML,) + PRINT_FORMATS
 
 # Why a block shows what it shows.
 SOURCE = "source"  # the page is in the source language
@@ -34,12 +31,7 @@ FUZZY = "fuzzy"  # the entry is marked fuzzy: its translation was made for other
 MISSING = "missing"  # no entry, or an empty translation
 REJECTED = "rejected"  # translated, but QA found an error in the entry
 
-# What happens to a format.
-PUBLISHED = "published"
-HELD = "held"  # not published now; the last good file stays
-WITHDRAWN = "withdrawn"  # not published, and any earlier file is taken down
-
-DEFAULT_THRESHOLDS = {HTML: 0, "pdf": 100}
+DEFAULT_THRESHOLDS = {HTML: 0, PDF: 100}
 
 
 def floor_percent(part: int, whole: int) -> int:

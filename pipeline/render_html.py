@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -62,8 +62,20 @@ class PageLink:
     href: str
 
 
-@lru_cache(maxsize=1)
+_per_thread = threading.local()
+
+
 def environment() -> jinja2.Environment:
+    """The template environment of this thread: rendering installs one locale's
+    interface strings in it, so threads that render side by side (an executor's) each
+    need their own."""
+    env = getattr(_per_thread, "environment", None)
+    if env is None:
+        env = _per_thread.environment = _new_environment()
+    return env
+
+
+def _new_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,

@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.model import Config
-from pipeline.publish import HELD, PRINT_FORMATS, PUBLISHED, WITHDRAWN
+from pipeline.formats import DEFAULT_FORMATS, HELD, PRINT_FORMATS, PUBLISHED, SUFFIX, WITHDRAWN
 from pipeline.review import review_warnings
 from pipeline.build.digests import Inputs
 from pipeline.build.index import asset_paths, write_assets, write_if_changed, write_indexes
 from pipeline.build.manifest import (INDEX_NAME, MANIFEST_NAME, BuildLock, Manifest, check_output_folder,
                                      delete_owned, remove_stale_temporaries)
 from pipeline.build.plan import gone, plan, stale_part
-from pipeline.build.units import FORMATS, OUTPUT_SUFFIX, PRINT_SHOP, Unit, UnitResult
+from pipeline.build.units import Unit, UnitResult
 from pipeline.build.workers import Workers, cores
 
-__all__ = ["FORMATS", "OUTPUT_SUFFIX", "PRINT_SHOP", "Summary", "Timings", "build", "cores"]
+__all__ = ["Summary", "Timings", "build", "cores"]
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Summary:
     timings: Timings = field(default_factory=Timings)
 
 
-def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=FORMATS, force: bool = False,
+def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=DEFAULT_FORMATS, force: bool = False,
           jobs: int | None = None, progress=None, executor: Executor | None = None) -> Summary:
     """Build the selected outputs whose inputs changed (all of them with ``force``).
 
@@ -129,7 +129,7 @@ def _targets(config: Config, manifest: Manifest, units: list[Unit]) -> set[str]:
     """Every file this build writes or owns, relative to the output folder."""
     targets = set(manifest.owned) | {MANIFEST_NAME} | set(asset_paths(config))
     targets |= {f"{cid}/{INDEX_NAME}" for cid in config.clinics}
-    targets |= {unit.output_path(fmt) for unit in units for fmt in OUTPUT_SUFFIX}
+    targets |= {unit.output_path(fmt) for unit in units for fmt in SUFFIX}
     return targets
 
 

@@ -28,14 +28,14 @@ from pipeline import __version__
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.files import file_digest
 from pipeline.model import Config
-from pipeline.publish import PRINT_FORMATS
+from pipeline.formats import PRINT_FORMATS
 from pipeline.review import digest_part as review_digest_part
 from pipeline.review import today
 
 CODE_DIR = Path(__file__).resolve().parent.parent  # the pipeline package
 # The modules that build a web page, and those that also build a PDF. The modules they
 # import (followed through the source) count too; the rest of the package does not.
-PAGE_CODE = ("build.units", "publish", "sources", "translate", "render_html", "qa", "variables", "config",
+PAGE_CODE = ("build.render", "publish", "sources", "translate", "render_html", "qa", "variables", "config",
              "catalogs")
 PRINT_CODE = ("render_pdf", "pdf_text")
 IMAGE_REFERENCE = re.compile(rb"images/[A-Za-z0-9._/-]+")

@@ -10,9 +10,11 @@ from pipeline import __version__
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.files import write_atomic
 from pipeline.model import Config
-from pipeline.render_html import STATIC_DIR, TEMPLATE_DIR, copy_assets, render_index
 from pipeline.build.digests import Inputs
 from pipeline.build.manifest import INDEX_NAME, Manifest, delete_owned, unit_parts
+
+CODE_DIR = Path(__file__).resolve().parent.parent
+STATIC_DIR, TEMPLATE_DIR = CODE_DIR / "static", CODE_DIR / "templates"  # as render_html reads them
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -42,6 +44,8 @@ def write_assets(config: Config, inputs: Inputs, manifest: Manifest, output_dir:
     digest = inputs.files(static + images, __version__)
     if manifest.shared.get("assets") == digest and (output_dir / "assets").is_dir():
         return
+    from pipeline.render_html import copy_assets  # the page renderer loads only when something changed
+
     for path, data in copy_assets(config.source_dir, output_dir).items():
         write_if_changed(path, data)
     manifest.shared["assets"] = digest
@@ -77,6 +81,8 @@ def write_indexes(config: Config, inputs: Inputs, manifest: Manifest, output_dir
         digest = inputs.files(templates + catalogs, inputs.page + inputs.clinic(cid) + json.dumps(entries, sort_keys=True))
         index = output_dir / relative
         if manifest.shared.get(f"index:{cid}") != digest or not index.exists():
+            from pipeline.render_html import render_index  # loads only when an index changed
+
             write_if_changed(index, render_index(config, clinic, entries).encode("utf-8"))
             manifest.shared[f"index:{cid}"] = digest
             manifest.changed = True

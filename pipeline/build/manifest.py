@@ -26,9 +26,9 @@ from pipeline.config import ID_PATTERN, LOCALE_PATTERN
 from pipeline.errors import InputError
 from pipeline.files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, write_atomic
 from pipeline.model import Config
-from pipeline.publish import HELD, PUBLISHED, WITHDRAWN
+from pipeline.formats import STATUSES, SUFFIX
 from pipeline.sources import SLUG_PATTERN
-from pipeline.build.units import OUTPUT_SUFFIX, output_path
+from pipeline.build.units import output_path
 
 MANIFEST_NAME = ".build-manifest.json"
 LOCK_NAME = ".build.lock"
@@ -37,7 +37,6 @@ INDEX_NAME = "index.html"
 CHECKPOINT_SECONDS = 30.0  # how often a long build saves its record
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _MODULE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
-_STATUSES = {PUBLISHED, HELD, WITHDRAWN}
 # write_atomic's temporary files: ".<name>.<8 random characters>.tmp"
 _TEMPORARY = re.compile(rf"^{re.escape(TEMPORARY_PREFIX)}(?P<name>.+)\.[A-Za-z0-9_]{{8}}{re.escape(TEMPORARY_SUFFIX)}$")
 
@@ -61,13 +60,13 @@ def _valid_owned(path, record) -> bool:
             and path == f"{record['index']}/{INDEX_NAME}" and len(record) == 1
     parts = unit_parts(record.get("unit"))
     fmt, percent = record.get("format"), record.get("percent")
-    return (parts is not None and fmt in OUTPUT_SUFFIX and path == output_path(*parts, fmt)
+    return (parts is not None and fmt in SUFFIX and path == output_path(*parts, fmt)
             and isinstance(percent, int) and not isinstance(percent, bool) and 0 <= percent <= 100)
 
 
 def _valid_output(record) -> bool:
     return (isinstance(record, dict) and isinstance(record.get("digest"), str) and _DIGEST.match(record["digest"])
-            is not None and record.get("status") in _STATUSES and isinstance(record.get("reason", ""), str))
+            is not None and record.get("status") in STATUSES and isinstance(record.get("reason", ""), str))
 
 
 def _valid_entry(entry) -> bool:
@@ -115,7 +114,7 @@ class Manifest:
             if unit_parts(name) is None or not isinstance(record, dict):
                 continue
             outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
-            clean = {"outputs": {fmt: out for fmt, out in outputs.items() if fmt in OUTPUT_SUFFIX
+            clean = {"outputs": {fmt: out for fmt, out in outputs.items() if fmt in SUFFIX
                                  and _valid_output(out)}}
             if _valid_entry(record.get("entry")):
                 clean["entry"] = record["entry"]
@@ -141,7 +140,7 @@ class Manifest:
         """format -> percent, for the files of unit ``name`` the build owns and that exist."""
         parts = unit_parts(name)
         found = {}
-        for fmt in OUTPUT_SUFFIX:
+        for fmt in SUFFIX:
             relative = output_path(*parts, fmt)
             record = self.owned.get(relative)
             if record and (self.path.parent / relative).is_file():
@@ -178,7 +177,7 @@ def _from_version_2(raw: dict) -> dict:
         percent = _mapping(record, "entry").get("percent", 0)
         percent = int(percent) if isinstance(percent, (int, float)) and 0 <= percent <= 100 else 0
         for fmt in _mapping(record, "outputs"):
-            if fmt in OUTPUT_SUFFIX:
+            if fmt in SUFFIX:
                 owned[output_path(*parts, fmt)] = {"unit": name, "format": fmt, "percent": percent}
     return {"owned": owned}
 
@@ -188,7 +187,7 @@ def delete_owned(output_dir: Path, relative: str) -> bool:
     the build's own suffixes whose folder is inside ``output_dir``."""
     pure = PurePosixPath(relative)
     if (pure.is_absolute() or ".." in pure.parts or "\\" in relative or not pure.parts
-            or not relative.endswith(tuple(OUTPUT_SUFFIX.values()))):
+            or not relative.endswith(tuple(SUFFIX.values()))):
         return False
     path = output_dir / relative
     root = output_dir.resolve()

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.model import Config
-from pipeline.publish import PRINT_FORMATS, PUBLISHED
+from pipeline.formats import HTML, PRINT_FORMATS, PUBLISHED
 from pipeline.sources import article_paths, read_handout_bytes
 from pipeline.build.digests import Inputs
 from pipeline.build.manifest import Manifest, unit_parts
-from pipeline.build.units import HTML, Unit
+from pipeline.build.units import Unit
 
 
 def check_selection(config: Config, paths: list[Path], clinics, locales, slugs) -> None:

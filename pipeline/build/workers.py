@@ -16,14 +16,13 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 
+from pipeline.formats import PRINT_FORMATS
 from pipeline.model import Config
-from pipeline.publish import PRINT_FORMATS
-from pipeline import render_pdf
-from pipeline.build.units import Unit, render_unit
+from pipeline.build.units import Unit
 
 UNITS_PER_WORKER = 250
 # The workers are forked from a server process that has the stages loaded already.
-PRELOAD = ["pipeline.build.units"]
+PRELOAD = ["pipeline.build.render"]
 
 
 def init_worker(with_print: bool, parent: int | None = None) -> None:
@@ -33,6 +32,8 @@ def init_worker(with_print: bool, parent: int | None = None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build stops its workers itself
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     if with_print:
+        from pipeline import render_pdf  # the stages load where units run, not in a build with nothing to do
+
         render_pdf._install()
 
 
@@ -80,6 +81,8 @@ class Workers:
     def run(self, units: list[Unit]):
         """Results of ``units`` as they finish, largest first: PDFs before web pages,
         long handouts before short ones, so no worker waits long for another at the end."""
+        from pipeline.build.render import render_unit  # the stages load only when there is work for them
+
         units = sorted(units, key=lambda u: (sum(f in PRINT_FORMATS for f in u.formats), u.size), reverse=True)
         if self.executor is None and min(self.jobs, len(units)) == 1:
             self.count = 1

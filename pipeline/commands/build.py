@@ -10,9 +10,10 @@ import sys
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Column
 
-from pipeline.build import FORMATS, PRINT_SHOP, Summary, build, cores
+from pipeline.build import Summary, build, cores
 from pipeline.console import visible
 from pipeline.errors import InputError
+from pipeline.formats import DEFAULT_FORMATS, FORMATS, PRINT_SHOP
 from pipeline.model import Config
 
 
@@ -25,7 +26,7 @@ def add_command(subparsers, common) -> None:
     parser.add_argument("--clinic", action="append", metavar="ID", help="only this clinic (repeatable)")
     parser.add_argument("--locale", action="append", metavar="CODE", help="only this locale (repeatable)")
     parser.add_argument("--article", action="append", metavar="SLUG", help="only this handout (repeatable)")
-    parser.add_argument("--format", action="append", choices=FORMATS + (PRINT_SHOP,), dest="formats",
+    parser.add_argument("--format", action="append", choices=FORMATS, dest="formats",
                         help="only this format (repeatable; default: html, pdf, large-print)")
     parser.add_argument("--print-shop", action="store_true",
                         help="also build <slug>.print-shop.pdf: 3 mm bleed and crop marks for a print shop")
@@ -38,7 +39,7 @@ def add_command(subparsers, common) -> None:
 def run(config: Config, args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise InputError(None, None, "--jobs must be 1 or more")
-    formats = tuple(dict.fromkeys(args.formats)) if args.formats else FORMATS
+    formats = tuple(dict.fromkeys(args.formats)) if args.formats else DEFAULT_FORMATS
     if args.print_shop and PRINT_SHOP not in formats:
         formats += (PRINT_SHOP,)
     progress = None if args.quiet else ProgressBar() if sys.stdout.isatty() else progress_lines

@@ -1,0 +1,114 @@
+"""One unit in a worker: read the handout, decide what may be published
+(``pipeline.publish``) and render what is published into bytes. It writes nothing:
+the build writes every file, atomically, and keeps the record of what it owns."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+
+from pipeline.errors import InputError, PipelineError
+from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_FORMATS, PRINT_SHOP, PUBLISHED, SUFFIX
+from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
+from pipeline.model import Config
+from pipeline.publish import Publication, load_publication
+from pipeline.render_html import STATIC_DIR, render_page
+from pipeline.render_pdf import render_pdf
+from pipeline.sources import load_article
+from pipeline.translate import InterfaceText
+from pipeline.variables import clinic_values, expand
+from pipeline.build.units import Unit, UnitResult
+
+
+def render_unit(config: Config, unit: Unit) -> UnitResult:
+    """Decide and render one unit's outputs. Never raises: a failure is in the result."""
+    started = time.perf_counter()
+    result = UnitResult(unit, worker=os.getpid())
+    try:
+        _render(config, unit, result)
+    except PipelineError as err:
+        result.error = err.format() if isinstance(err, InputError) else f"{unit.name}: {err}"
+        result.exit_code = err.exit_code
+    except Exception as err:  # an unexpected failure of one output must not stop the others
+        result.error = f"{unit.name}: failed: {type(err).__name__}: {err}"
+        result.exit_code = 1
+    result.seconds = time.perf_counter() - started
+    result.peak_memory = _peak_memory()
+    return result
+
+
+def _render(config: Config, unit: Unit, result: UnitResult) -> None:
+    clinic, locale = config.clinics[unit.clinic], config.locales[unit.locale]
+    article = load_article(unit.source)
+    publication = load_publication(config, article, clinic, locale, kept=unit.online)
+    result.percent = publication.percent
+    result.decisions = {fmt: (publication.format(fmt).status, publication.format(fmt).reason)
+                        for fmt in unit.formats}
+    online = {fmt: publication.format(fmt).available if fmt in unit.formats else fmt in unit.online
+              for fmt in SUFFIX}
+    result.entry = index_entry(publication, article, clinic_values(clinic, unit.locale), online)
+
+    links = {fmt: os.path.basename(unit.output_path(fmt)) if online[fmt] else None for fmt in (PDF, LARGE_PRINT)}
+    if publication.format(HTML).status == PUBLISHED and HTML in unit.formats:
+        clock = time.perf_counter()
+        html = render_page(config, article, publication, clinic, locale, pdf_href=links[PDF],
+                           large_print_href=links[LARGE_PRINT])
+        result.files[HTML] = html.encode("utf-8")
+        result.format_seconds[HTML] = time.perf_counter() - clock
+
+    printed = [fmt for fmt in unit.formats if fmt in PRINT_FORMATS and publication.format(fmt).status == PUBLISHED]
+    if printed:
+        clock = time.perf_counter()
+        print_html = render_page(config, article, publication, clinic, locale, for_print=True)
+        labels = interface_labels(config, unit.locale)
+        shared = time.perf_counter() - clock
+        for fmt in printed:
+            clock = time.perf_counter()
+            result.files[fmt] = render_pdf(print_html, base_dir=config.source_dir, clinic=clinic, locale=locale,
+                                           allowed_roots=[config.source_dir, STATIC_DIR],
+                                           large_print=(fmt == LARGE_PRINT), print_shop=(fmt == PRINT_SHOP),
+                                           page_url=unit.output_path(HTML), label=str(unit.source), **labels)
+            result.format_seconds[fmt] = time.perf_counter() - clock + shared / len(printed)
+
+
+def index_entry(publication: Publication, article, values: dict, online: dict) -> dict:
+    """What the clinic's index page shows for one handout in one language."""
+    title, title_lang = publication.text(article.blocks[0])
+    summary, summary_lang = publication.text(article.blocks[1])
+    return {"title": expand(title, values), "title_lang": title_lang, "summary": expand(summary, values),
+            "summary_lang": summary_lang, "percent": publication.percent,
+            "html": online[HTML], "pdf": online[PDF], "large_print": online[LARGE_PRINT]}
+
+
+def print_page(config: Config, unit: Unit) -> str:
+    """The print form of a unit's page, as the build renders it for WeasyPrint (the
+    benchmark's baseline renders the same HTML)."""
+    clinic, locale = config.clinics[unit.clinic], config.locales[unit.locale]
+    article = load_article(unit.source)
+    publication = load_publication(config, article, clinic, locale)
+    return render_page(config, article, publication, clinic, locale, for_print=True)
+
+
+_interface_labels: dict = {}
+
+
+def interface_labels(config: Config, locale: str) -> dict:
+    """The PDF's own words in ``locale`` (footer, link descriptions), read once per worker."""
+    if locale not in _interface_labels:
+        ui = InterfaceText(config, locale)
+        _interface_labels[locale] = {"call_label": ui.gettext(CALL_NUMBER),
+                                     "email_label": ui.gettext(EMAIL_ADDRESS)}
+    return _interface_labels[locale]
+
+
+def _peak_memory() -> int:
+    """This process's peak resident memory, in bytes."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
