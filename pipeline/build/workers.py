@@ -21,7 +21,8 @@ from pipeline.model import Config
 from pipeline.build.units import Unit
 
 UNITS_PER_WORKER = 250
-# The workers are forked from a server process that has the stages loaded already.
+# The workers are forked from a server process that has the stages loaded already (and
+# WeasyPrint when PDFs are to be built): each new worker starts with them for free.
 PRELOAD = ["pipeline.build.render"]
 
 
@@ -72,7 +73,7 @@ class Workers:
         if self.executor is None:
             self.count = count or self.jobs
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
+            context.set_forkserver_preload(PRELOAD + (["weasyprint"] if self.with_print else []))
             self.executor = ProcessPoolExecutor(
                 self.count, mp_context=context, initializer=init_worker, initargs=(self.with_print, os.getpid()),
                 max_tasks_per_child=UNITS_PER_WORKER if self.with_print else None)
