@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column
 
 from pipeline.build import Summary, build, cores
+from pipeline.commands.common import add_locale_option
 from pipeline.console import visible
 from pipeline.errors import InputError
 from pipeline.formats import DEFAULT_FORMATS, FORMATS, PRINT_SHOP
@@ -24,7 +25,7 @@ def add_command(subparsers, common) -> None:
                     "for every handout, plus an index page per clinic. Outputs whose inputs did not "
                     "change since they were built are skipped; what is no longer published is taken down.")
     parser.add_argument("--clinic", action="append", metavar="ID", help="only this clinic (repeatable)")
-    parser.add_argument("--locale", action="append", metavar="CODE", help="only this locale (repeatable)")
+    add_locale_option(parser)
     parser.add_argument("--article", action="append", metavar="SLUG", help="only this handout (repeatable)")
     parser.add_argument("--format", action="append", choices=FORMATS, dest="formats",
                         help="only this format (repeatable; default: html, pdf, large-print)")
