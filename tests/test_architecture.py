@@ -255,6 +255,17 @@ def test_stages_leave_arguments_and_tables_to_the_commands(library):
     assert not users, f"{library} imported outside the command line: {', '.join(sorted(set(users)))}"
 
 
+def test_stages_print_nothing():
+    """Stages return data; what reaches the terminal is the commands' to say."""
+    printing = sorted(f"{MODULES[name].relative_to(PACKAGE.parent)}:{node.lineno}"
+                      for name, tree in TREES.items() if not _is_command_line(name) and name != "pipeline.__main__"
+                      for node in ast.walk(tree)
+                      if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print")
+                      or (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
+                          and isinstance(node.value, ast.Name) and node.value.id == "sys"))
+    assert not printing, "printing outside the command line: " + ", ".join(printing)
+
+
 def test_every_command_is_a_module_with_add_command_and_run():
     from pipeline.cli import COMMAND_MODULES
 
