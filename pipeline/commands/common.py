@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from pipeline.catalogs import template_domains, template_path, translated_locales
+from pipeline.console import visible
 from pipeline.errors import InputError
 from pipeline.model import Config
 from pipeline.sources import article_paths
@@ -34,7 +35,7 @@ def require_templates(config: Config) -> None:
     missing = [p.stem for p in article_paths(config.source_dir)
                if not template_path(config.locales_dir, p.stem).exists()]
     if missing:
-        print(f"warning: no template yet for {', '.join(missing)}; run `python -m pipeline extract`",
+        print(visible(f"warning: no template yet for {', '.join(missing)}; run `python -m pipeline extract`"),
               file=sys.stderr)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from pipeline.catalogs import UI_DOMAIN, template_path, write_template
-from pipeline.console import print_table
+from pipeline.console import print_table, visible
 from pipeline.extract import extract_article, extract_ui
 from pipeline.model import Config
 from pipeline.sources import article_paths, load_articles
@@ -39,7 +39,7 @@ def run(config: Config, args) -> int:
         for stale in sorted(config.locales_dir.glob("*.pot")):
             if stale.stem not in known:
                 log.warning("%s has no handout source/%s.md any more; delete it if the handout is gone "
-                            "(the translations stay in the .po files)", stale, stale.stem)
+                            "(the translations stay in the .po files)", visible(stale), visible(stale.stem))
     if not args.quiet:
         rows = [[domain, str(entries), "written" if written else "unchanged"] for domain, entries, written in results]
         print_table(f"Translation templates in {config.locales_dir.name}/",

@@ -7,7 +7,7 @@ import sys
 from pipeline.catalogs import plural_forms
 from pipeline.commands.common import MERGE_COLUMNS, merge_rows, require_templates
 from pipeline.config import LOCALE_PATTERN
-from pipeline.console import print_table
+from pipeline.console import print_table, visible
 from pipeline.errors import InputError
 from pipeline.merge import merge_locale
 from pipeline.model import Config
@@ -35,6 +35,6 @@ def run(config: Config, args) -> int:
     if not args.quiet:
         print_table(f"Catalogs for {locale}", MERGE_COLUMNS, merge_rows(rows))
     if locale not in config.locales:
-        print(f"note: add '{locale}' under 'locales' in {config.path.name} (and to a clinic's locales) "
-              "so that update, stats, qa and the build include it", file=sys.stderr)
+        print(visible(f"note: add '{locale}' under 'locales' in {config.path.name} (and to a clinic's locales) "
+                      "so that update, stats, qa and the build include it"), file=sys.stderr)
     return 0
