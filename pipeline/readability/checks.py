@@ -23,7 +23,6 @@ from pipeline.readability.scoring import VERY_LONG_WORD_AKSHARAS
 LONG_RUN_WORDS = 150
 LONG_PARAGRAPH_WORDS = 80
 HEADING_KINDS = ("title", "heading")
-BODY_KINDS = ("summary", "paragraph", "list_item", "table_cell", "image_alt")
 
 
 def _flag(reading: Reading, kind: str, line: int, text: str, message: str, suggestion: str | None = None,

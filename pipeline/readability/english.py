@@ -231,11 +231,6 @@ def metrics(counts: Counts) -> dict:
     }
 
 
-def sentence_grade(counts: Counts) -> float:
-    """Flesch-Kincaid grade of a single sentence."""
-    return metrics(counts)["fk_grade"]
-
-
 def textstat_figures(text: str) -> dict:
     """textstat's own results for ``text`` (with the CMU dictionary), for comparison."""
     use_cmudict()
