@@ -313,6 +313,12 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     if source_language not in locales:
         raise InputError(path, top.line("source_language"), f"source language '{source_language}' is not under 'locales'",
                          "add it under 'locales'")
+    for code in locales:  # a regional variant (en_US) falls back to its base language (en) block by block
+        base = code.partition("_")[0]
+        if base != code and base not in locales:
+            raise InputError(path, locales_reader.line(code), f"'{code}' is a regional variant of '{base}', "
+                             f"which is not under 'locales'", f"add '{base}' under 'locales': the blocks "
+                             f"'{code}' does not change are shown from it")
 
     readability_reader = top.child("readability", required=False)
     readability = {}
@@ -327,6 +333,11 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         limits = readability_reader.child(code)
         readability[code] = check_targets(path, limits.data, TARGETS[measure],
                                           f"for '{code}' ({measure} text)")
+
+    for code in locales:  # a regional variant is read with its base language's targets unless it has its own
+        base = code.partition("_")[0]
+        if code not in readability and base in readability:
+            readability[code] = dict(readability[base])
 
     clinics_reader = top.child("clinics")
     clinics = {cid: _load_clinic(cid, clinics_reader, locales) for cid in clinics_reader.data}

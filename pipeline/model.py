@@ -67,11 +67,13 @@ class Article:
 
 
 def localized(mapping: dict, locale: str) -> tuple[str, str]:
-    """Pick ``locale``'s text from a per-locale mapping, falling back to "default"
-    then "en"; return the text and the language it is in."""
-    for code in (locale, "default", "en"):
+    """Pick ``locale``'s text from a per-locale mapping, falling back to its base
+    language (``en`` for ``en_US``), "default", then "en"; return the text and the
+    language it is in."""
+    base = locale.partition("_")[0]
+    for code in (locale, base, "default", "en"):
         if mapping.get(code):
-            return mapping[code], (locale if code == "default" else code)
+            return mapping[code], (locale if code in ("default", base) else code)
     code, text = next(iter(mapping.items()), ("en", ""))
     return text, code
 

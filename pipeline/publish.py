@@ -23,6 +23,7 @@ from pipeline.formats import HELD, HTML, PDF, PRINT_FORMATS, PUBLISHED, WITHDRAW
 from pipeline.model import Article, Block, Clinic, Config, Locale
 from pipeline.review import ReviewStatus, article_review
 from pipeline.translate import Translation, translate
+from pipeline.variants import base_catalog as variant_base_catalog
 
 # Why a block shows what it shows.
 SOURCE = "source"  # the page is in the source language
@@ -194,7 +195,7 @@ def load_publication(config: Config, article: Article, clinic: Clinic, locale: L
                      kept: Mapping[str, int] | None = None) -> Publication:
     """Read the handout's catalog for ``locale``, check it, and decide (the build and
     ``stats`` both come here)."""
-    catalog, problems, shown = None, [], ""
+    catalog, problems, shown, base, base_catalog = None, [], "", "", None
     if locale.code != config.source_language:
         path = catalog_path(config.locales_dir, locale.code, article.slug)
         shown = display_path(path, config.root)
@@ -202,7 +203,13 @@ def load_publication(config: Config, article: Article, clinic: Clinic, locale: L
         if catalog is not None:
             problems = qa.check_catalog(config, locale.code, article.slug, catalog)
         problems = [*problems, *qa.interface_errors(config, locale.code)]  # the page's own words
-    translation = translate(article, catalog, locale.code, config.source_language)
+        base_catalog, base = variant_base_catalog(config, locale.code, article.slug)
+        if base_catalog is not None:  # a variant of a translated language: the base's entries it uses
+            own = {key for key in (((m.context, m.id) for m in catalog) if catalog is not None else ())}
+            problems += [p for p in qa.check_catalog(config, base, article.slug, base_catalog)
+                         if (p.context, p.msgid) not in own]
+    translation = translate(article, catalog, locale.code, config.source_language, base=base,
+                            base_catalog=base_catalog)
     review = article_review(article, clinic.review, where=f"{display_path(article.path, config.root)}:"
                                                           f"{article.reviewed_line}")
     return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept, review=review)

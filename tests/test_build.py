@@ -164,7 +164,7 @@ def test_summary_line_and_exit_code(project):
     result = run_pipeline(project, "build", "--clinic", "springfield", "--format", "html", "-q")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^\d+ built, 0 up to date, 0 failed, 0 held back in [\d.]+s → outputs/$", result.stdout, re.M)
-    outputs = project / "outputs" / "springfield" / "en"
+    outputs = project / "outputs" / "springfield" / "en_US"
     assert sorted(p.suffix for p in outputs.iterdir()) == [".html"] * len(ARTICLES)
 
 

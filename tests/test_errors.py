@@ -34,7 +34,7 @@ def test_bad_source_names_file_and_line(project, text, line, words):
     assert "Traceback" not in result.stderr
     # every other output is still built
     good = len(list((project / "source").glob("*.md"))) - 1
-    assert len(list((project / "outputs" / "springfield" / "en").glob("*.html"))) == good
+    assert len(list((project / "outputs" / "springfield" / "en_US").glob("*.html"))) == good
 
 
 @pytest.mark.parametrize("old,new,words", [

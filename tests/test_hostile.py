@@ -904,7 +904,7 @@ def test_hostile_project_input(tmp_path, case):
     if case["kind"] == "ui-po":  # the pages that do not need it are still built
         outputs = project / "outputs"
         assert (outputs / "pune" / "en" / "standard-handout.html").exists()
-        assert (outputs / "springfield" / "en" / "standard-handout.html").exists()
+        assert (outputs / "springfield" / "en_US" / "standard-handout.html").exists()
         assert not (outputs / "pune" / "mr" / "standard-handout.html").exists()
 
 
@@ -914,7 +914,7 @@ def test_a_planted_link_in_outputs_is_replaced_not_followed(tmp_path):
     project = small_project(tmp_path)
     victim = tmp_path / "victim.txt"
     victim.write_text("do not overwrite")
-    page = project / "outputs" / "springfield" / "en" / "standard-handout.html"
+    page = project / "outputs" / "springfield" / "en_US" / "standard-handout.html"
     page.parent.mkdir(parents=True)
     page.symlink_to(victim)
     result = run(project, "build", "--clinic", "springfield", "--format", "html", "--force", timeout=120)

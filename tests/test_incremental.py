@@ -63,13 +63,13 @@ def test_editing_a_handout_rebuilds_only_its_outputs(project):
     source = project / "source" / f"{SLUG}.md"
     source.write_text(source.read_text(encoding="utf-8") + "\nOne more plain sentence.\n", encoding="utf-8")
     built, current, names = build(project, *HTML)
-    assert names == {f"pune/en/{SLUG}", f"pune/mr/{SLUG}", f"springfield/en/{SLUG}"}
+    assert names == {f"pune/en/{SLUG}", f"pune/mr/{SLUG}", f"springfield/en_US/{SLUG}"}
     assert current == 3 * len(SLUGS) - 3
     after = mtimes(project)
     changed = {name for name in after if after[name] != before.get(name)}
     # the Marathi page now has an untranslated paragraph: its percent on the index changes too
     assert changed == {f"{name}.html" for name in names} | {".build-manifest.json", "pune/index.html"}
-    assert "One more plain sentence." in (project / "outputs" / "springfield" / "en" / f"{SLUG}.html").read_text()
+    assert "One more plain sentence." in (project / "outputs" / "springfield" / "en_US" / f"{SLUG}.html").read_text()
 
 
 def test_touching_a_file_without_changing_it_rebuilds_nothing(project):
@@ -98,8 +98,8 @@ def test_clinic_edit_rebuilds_that_clinic_only(project):
     config = project / "clinics.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace('"+1 555 0100"', '"+1 555 0199"'), encoding="utf-8")
     _, _, names = build(project, *HTML)
-    assert names == {f"springfield/en/{slug}" for slug in SLUGS}
-    assert "555 0199" in (project / "outputs" / "springfield" / "en" / f"{SLUG}.html").read_text()
+    assert names == {f"springfield/en_US/{slug}" for slug in SLUGS}
+    assert "555 0199" in (project / "outputs" / "springfield" / "en_US" / f"{SLUG}.html").read_text()
 
 
 def test_force_rebuilds_everything(project):
@@ -111,16 +111,16 @@ def test_formats_are_tracked_one_by_one(project):
     """A web-page build does not make the PDFs look up to date, nor the other way round."""
     build(project, "--clinic", "springfield", "--article", SLUG, *HTML)
     assert build(project, "--clinic", "springfield", "--article", SLUG, "--format", "pdf")[0] == 1
-    assert (project / "outputs" / "springfield" / "en" / f"{SLUG}.pdf").exists()
+    assert (project / "outputs" / "springfield" / "en_US" / f"{SLUG}.pdf").exists()
     assert build(project, "--clinic", "springfield", "--article", SLUG)[0] == 1  # the large print
     assert build(project, "--clinic", "springfield", "--article", SLUG)[0] == 0
 
 
 def test_a_deleted_output_is_built_again(project):
     build(project, *HTML)
-    page = project / "outputs" / "springfield" / "en" / f"{SLUG}.html"
+    page = project / "outputs" / "springfield" / "en_US" / f"{SLUG}.html"
     page.unlink()
-    assert build(project, *HTML)[2] == {f"springfield/en/{SLUG}"}
+    assert build(project, *HTML)[2] == {f"springfield/en_US/{SLUG}"}
     assert page.exists()
 
 
@@ -166,10 +166,10 @@ def test_stylesheet_edit_rebuilds_the_pdfs_not_the_pages(project, own_code):
     stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "\nh2 { letter-spacing: 0.01em; }\n",
                           encoding="utf-8")
     result = run_pipeline(project, "build", *only, env=env, check=True)
-    assert f"springfield/en/{SLUG} built pdf " in result.stdout
+    assert f"springfield/en_US/{SLUG} built pdf " in result.stdout
     after = mtimes(project)
-    assert after[f"springfield/en/{SLUG}.pdf"] != before[f"springfield/en/{SLUG}.pdf"]
-    assert after[f"springfield/en/{SLUG}.html"] == before[f"springfield/en/{SLUG}.html"]
+    assert after[f"springfield/en_US/{SLUG}.pdf"] != before[f"springfield/en_US/{SLUG}.pdf"]
+    assert after[f"springfield/en_US/{SLUG}.html"] == before[f"springfield/en_US/{SLUG}.html"]
     assert (project / "outputs" / "assets" / "handout.css").read_bytes() == stylesheet.read_bytes()
 
 
@@ -186,11 +186,11 @@ def test_code_counts_only_where_the_build_uses_it(project, own_code):
 def test_manifest_records_each_output_and_its_inputs(project):
     build(project, "--clinic", "springfield", *HTML)
     manifest = json.loads((project / "outputs" / ".build-manifest.json").read_text())
-    record = manifest["units"][f"springfield/en/{SLUG}"]
+    record = manifest["units"][f"springfield/en_US/{SLUG}"]
     assert record["outputs"]["html"]["status"] == "published"
     assert re.fullmatch(r"[0-9a-f]{64}", record["outputs"]["html"]["digest"])
     assert record["entry"]["title"] and record["entry"]["percent"] == 100
     # which files the build owns is kept apart from whether they are current
-    assert manifest["owned"][f"springfield/en/{SLUG}.html"] == {"unit": f"springfield/en/{SLUG}", "format": "html",
+    assert manifest["owned"][f"springfield/en_US/{SLUG}.html"] == {"unit": f"springfield/en_US/{SLUG}", "format": "html",
                                                                "percent": 100}
     assert manifest["owned"]["springfield/index.html"] == {"index": "springfield"}

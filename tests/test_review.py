@@ -158,7 +158,7 @@ def build_on(project: Path, day: dt.date, monkeypatch):
 
 
 def output(project: Path, suffix: str) -> Path:
-    return project / "outputs" / "springfield" / "en" / f"{SLUG}{suffix}"
+    return project / "outputs" / "springfield" / "en_US" / f"{SLUG}{suffix}"
 
 
 def set_policy(project: Path, when_overdue: str) -> None:
@@ -188,7 +188,7 @@ def test_a_handout_is_warned_about_then_held_as_its_review_runs_out(project, mon
     # summary says why, and the page gives the due date and says the review is late.
     summary = build_on(project, DUE + dt.timedelta(days=2), monkeypatch)
     assert summary.built == 1 and summary.withdrawn == 1 and not output(project, ".pdf").exists()
-    assert summary.problems == [f"springfield/en/{SLUG}: pdf not published: review overdue since 2027-01-05 "
+    assert summary.problems == [f"springfield/en_US/{SLUG}: pdf not published: review overdue since 2027-01-05 "
                                 f"({where}), held until it is reviewed again, earlier PDF taken down"]
     assert "PDFs held back" in summary.warnings[0]
     page = output(project, ".html").read_text(encoding="utf-8")

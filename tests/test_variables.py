@@ -34,7 +34,7 @@ def test_expand_fills_in_variables_and_refuses_anything_else(config):
     assert expand(r"A brace: \{ and \}", values) == r"A brace: \{ and \}"  # Markdown prints { and }
 
 
-@pytest.mark.parametrize("clinic, locale", [("pune", "en"), ("pune", "mr"), ("springfield", "en")])
+@pytest.mark.parametrize("clinic, locale", [("pune", "en"), ("pune", "mr"), ("springfield", "en_US")])
 def test_phone_numbers_in_the_body_are_tel_links_that_do_not_break(config, clinic, locale):
     article = load_article(config.source_dir / f"{SLUG}.md")
     publication = load_publication(config, article, config.clinics[clinic], config.locales[locale])
@@ -48,7 +48,7 @@ def test_phone_numbers_in_the_body_are_tel_links_that_do_not_break(config, clini
     for target, text in found:
         shown = text.replace("&nbsp;", NBSP)
         assert " " not in shown, text  # a number never wraps
-        if locale == "en":
+        if locale.startswith("en"):
             assert shown == wanted[target].replace(" ", NBSP)
     html = render_page(config, article, publication, config.clinics[clinic], config.locales[locale])
     assert not re.search(r"\{[^{}]*\}", re.sub(r"<[^>]+>", "", html)), "an unresolved {…} on the page"

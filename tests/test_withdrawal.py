@@ -48,7 +48,7 @@ def test_a_deleted_handout_disappears_from_every_locale_and_the_index(project):
     first = run(project)
     assert first.built == 6 and first.exit_code == 0
     assert pages(project, "first-handout") == ["pune/en/first-handout.html", "pune/mr/first-handout.html",
-                                               "springfield/en/first-handout.html"]
+                                               "springfield/en_US/first-handout.html"]
     assert "first-handout.html" in index(project) and "first-handout.html" in index(project, "springfield")
     (project / "source" / "first-handout.md").unlink()
     second = run(project)

@@ -31,6 +31,7 @@ from pipeline.model import Config
 from pipeline.formats import PRINT_FORMATS
 from pipeline.review import digest_part as review_digest_part
 from pipeline.review import today
+from pipeline.variants import chain
 
 CODE_DIR = Path(__file__).resolve().parent.parent  # the pipeline package
 # The modules that build a web page, and those that also build a PDF. The modules they
@@ -94,6 +95,9 @@ class Inputs:
         parts = [self.page, self.clinic(cid), digest(source),
                  "review " + review_digest_part(source, config.clinics[cid].review, self.today)]
         size = len(source)
+        for base in chain(config, locale)[1:-1]:  # a regional variant (mr_IN) shows its base's (mr) entries too
+            parts += [self.named(catalog_path(config.locales_dir, base, slug)),
+                      self.named(catalog_path(config.locales_dir, base, UI_DOMAIN))]
         if locale != config.source_language:
             catalog = catalog_path(config.locales_dir, locale, slug)
             parts += [self.named(catalog), self.named(catalog_path(config.locales_dir, locale, UI_DOMAIN))]

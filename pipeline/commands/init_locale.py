@@ -11,6 +11,7 @@ from pipeline.console import print_table, visible
 from pipeline.errors import InputError
 from pipeline.merge import merge_locale
 from pipeline.model import Config
+from pipeline.variants import base_of, is_variant
 
 
 def add_command(subparsers, common) -> None:
@@ -30,6 +31,11 @@ def run(config: Config, args) -> int:
     if locale == config.source_language:
         raise InputError(config.path, None, f"'{locale}' is the source language; it has no catalogs")
     plural_forms(locale)  # an unknown language stops here, before any file is written
+    if is_variant(config, locale):
+        raise InputError(config.path, None, f"'{locale}' is a regional variant of '{base_of(locale)}': its catalogs "
+                         "hold only the blocks that differ, so none are started for it",
+                         f"create locales/{locale}/LC_MESSAGES/<slug>.po with the entries that differ "
+                         "(docs/translation.md, 'Regional variants')")
     require_templates(config)
     rows = merge_locale(config, locale, only_new=True)
     if not args.quiet:

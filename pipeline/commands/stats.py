@@ -13,6 +13,7 @@ from pipeline.extract import extract_ui
 from pipeline.model import Config
 from pipeline.publish import HELD, PUBLISHED, WITHDRAWN, load_publication
 from pipeline.sources import load_articles
+from pipeline.variants import is_variant
 
 COLUMNS = [("domain", "left"), ("translated", "right"), ("fuzzy", "right"), ("untranslated", "right"),
            ("entries %", "right"), ("words", "right"), ("words %", "right"), ("shown %", "right"),
@@ -50,16 +51,23 @@ def run(config: Config, args) -> int:
 def locale_stats(config: Config, locale: str) -> dict[str, dict]:
     """domain → stats for one locale: every handout, then the interface."""
     result = {}
+    variant = is_variant(config, locale)
     for article in load_articles(config.source_dir):
         catalog = read_catalog(catalog_path(config.locales_dir, locale, article.slug), locale)
-        result[article.slug] = catalog_stats(catalog, article)
+        # a regional variant (en_US) is measured against its own entries: the rest is its base's
+        result[article.slug] = catalog_stats(catalog, _own(catalog) if variant else article)
         # what patients get, as the build decides it (QA-rejected entries show in English)
         result[article.slug]["publishing"] = {
             clinic.id: load_publication(config, article, clinic, config.locales[locale]).summary()
             for clinic in config.clinics.values() if locale in clinic.locales}
-    result[UI_DOMAIN] = catalog_stats(read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale),
-                                      _ui_template(config))
+    ui = read_catalog(catalog_path(config.locales_dir, locale, UI_DOMAIN), locale)
+    result[UI_DOMAIN] = catalog_stats(ui, _own(ui) if variant else _ui_template(config))
     return result
+
+
+def _own(catalog: Catalog | None) -> Catalog:
+    """A regional variant's own entries, as the template its statistics count."""
+    return catalog if catalog is not None else Catalog()
 
 
 def _publishing(counts: dict) -> list[str]:

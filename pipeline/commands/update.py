@@ -7,6 +7,7 @@ from pipeline.commands.common import (MERGE_COLUMNS, add_locale_option, merge_ro
 from pipeline.console import print_table
 from pipeline.merge import merge_locale
 from pipeline.model import Config
+from pipeline.variants import is_variant, merge_variant
 
 
 def add_command(subparsers, common) -> None:
@@ -23,8 +24,8 @@ def run(config: Config, args) -> int:
     """Merge every template into every translated locale's catalogs."""
     require_templates(config)
     rows = []
-    for locale in selected_locales(config, args):
-        rows += merge_locale(config, locale)
+    for locale in selected_locales(config, args):  # a regional variant keeps only the blocks that differ
+        rows += merge_variant(config, locale) if is_variant(config, locale) else merge_locale(config, locale)
     if not args.quiet:
         print_table("Catalogs updated", MERGE_COLUMNS, merge_rows(rows))
     return 0
