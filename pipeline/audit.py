@@ -10,14 +10,13 @@ file, the page and the element. ``CHECKS`` lists them in the order a report show
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pikepdf
 
 from pipeline.files import display_path
+from pipeline.pdf_structure import AuditedPdf, Problem, text_of
 
 HEADING = re.compile(r"^/H([1-6])$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -26,116 +25,6 @@ BLOCKS = {"/P", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/L", "/LI", "/Figure"
           "/BlockQuote", "/Caption"}
 TEXT_OPERATORS = {"Tj", "TJ", "'", '"'}
 PAINT_OPERATORS = TEXT_OPERATORS | {"Do", "sh", "BI"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in one PDF: where (page 1-based, 0 for the whole document) and what."""
-
-    path: str
-    page: int
-    element: str
-    message: str
-    check: str
-
-    def format(self) -> str:
-        where = f"page {self.page}" if self.page else "document"
-        return f"{self.path}: {where}: {self.element}: {self.message}"
-
-
-@dataclass
-class StructNode:
-    """A structure element in reading order."""
-
-    tag: str  # e.g. "/H2"
-    obj: pikepdf.Dictionary
-    page: int  # 1-based, 0 when the element names no page
-    depth: int
-    number: int  # its position in reading order, for messages
-
-    @property
-    def label(self) -> str:
-        return f"{self.tag[1:]} element #{self.number}"
-
-
-@dataclass
-class AuditedPdf:
-    """A PDF opened for checking, with what several checks share."""
-
-    path: Path
-    pdf: pikepdf.Pdf
-    expected_lang: str | None = None
-    name: str = ""
-    _page_numbers: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        self.name = self.name or str(self.path)
-        self._page_numbers = {page.obj.objgen: i + 1 for i, page in enumerate(self.pdf.pages)}
-
-    def page_number(self, page_ref) -> int:
-        try:
-            return self._page_numbers.get(page_ref.objgen, 0)
-        except AttributeError:
-            return 0
-
-    def problem(self, check: str, page: int, element: str, message: str) -> Problem:
-        return Problem(self.name, page, element, message, check)
-
-    @cached_property
-    def structure(self) -> list[StructNode]:
-        """Every structure element reachable from the StructTreeRoot, in reading order."""
-        root = self.pdf.Root.get("/StructTreeRoot")
-        nodes: list[StructNode] = []
-        if not isinstance(root, pikepdf.Dictionary):
-            return nodes
-        seen: set = set()
-
-        def visit(kid, depth: int, page: int) -> None:
-            if isinstance(kid, pikepdf.Array):
-                for item in kid:
-                    visit(item, depth, page)
-                return
-            if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
-                return  # a marked-content id, or an object reference (annotation)
-            if kid.is_indirect:
-                if kid.objgen in seen:
-                    return
-                seen.add(kid.objgen)
-            own_page = self.page_number(kid.get("/Pg")) or page
-            nodes.append(StructNode(str(kid.S), kid, own_page, depth, len(nodes) + 1))
-            if "/K" in kid:
-                visit(kid.K, depth + 1, own_page)
-
-        if "/K" in root:
-            visit(root.K, 0, 0)
-        return nodes
-
-    @cached_property
-    def reachable(self) -> set:
-        return {node.obj.objgen for node in self.structure if node.obj.is_indirect}
-
-    @cached_property
-    def parent_tree(self) -> dict[int, object]:
-        """The ParentTree's number tree flattened: key -> value (array or element)."""
-        root = self.pdf.Root.get("/StructTreeRoot")
-        result: dict[int, object] = {}
-        if not isinstance(root, pikepdf.Dictionary) or "/ParentTree" not in root:
-            return result
-
-        def visit(node) -> None:
-            if "/Nums" in node:
-                nums = node.Nums
-                for i in range(0, len(nums) - 1, 2):
-                    result[int(nums[i])] = nums[i + 1]
-            for kid in node.get("/Kids", ()):
-                visit(kid)
-
-        visit(root.ParentTree)
-        return result
-
-
-def _text(value) -> str:
-    return str(value).strip() if value is not None else ""
 
 
 # ---------------------------------------------------------------- the checks
@@ -165,7 +54,7 @@ def check_structure_tree(doc: AuditedPdf) -> Iterator[Problem]:
 def check_language(doc: AuditedPdf) -> Iterator[Problem]:
     """The document's natural language is set, well formed, and the one it is written in."""
     check = "language"
-    lang = _text(doc.pdf.Root.get("/Lang"))
+    lang = text_of(doc.pdf.Root.get("/Lang"))
     if not lang:
         yield doc.problem(check, 0, "Catalog Lang", "no document language: a screen reader cannot pick a voice")
     elif not LANGUAGE_TAG.match(lang):
@@ -174,17 +63,17 @@ def check_language(doc: AuditedPdf) -> Iterator[Problem]:
         yield doc.problem(check, 0, "Catalog Lang", f"is '{lang}', but this PDF is in '{doc.expected_lang}'")
     for node in doc.structure:
         inner = node.obj.get("/Lang")
-        if inner is not None and not LANGUAGE_TAG.match(_text(inner)):
-            yield doc.problem(check, node.page, node.label, f"Lang '{_text(inner)}' is not a language tag")
+        if inner is not None and not LANGUAGE_TAG.match(text_of(inner)):
+            yield doc.problem(check, node.page, node.label, f"Lang '{text_of(inner)}' is not a language tag")
 
 
 def check_title(doc: AuditedPdf) -> Iterator[Problem]:
     """A title in the metadata, shown in the window's title bar instead of the file name."""
     check = "title"
-    title = _text(doc.pdf.docinfo.get("/Title")) if doc.pdf.trailer.get("/Info") is not None else ""
+    title = text_of(doc.pdf.docinfo.get("/Title")) if doc.pdf.trailer.get("/Info") is not None else ""
     with doc.pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-        xmp_title = _text(meta.get("dc:title"))
-        ua_part = _text(meta.get("pdfuaid:part"))
+        xmp_title = text_of(meta.get("dc:title"))
+        ua_part = text_of(meta.get("pdfuaid:part"))
     if not title and not xmp_title:
         yield doc.problem(check, 0, "Metadata", "no document title (Info Title or XMP dc:title)")
     elif not xmp_title:
@@ -220,7 +109,7 @@ def check_headings(doc: AuditedPdf) -> Iterator[Problem]:
 def check_figures(doc: AuditedPdf) -> Iterator[Problem]:
     """Every figure has alternative text."""
     for node in doc.structure:
-        if node.tag == "/Figure" and not (_text(node.obj.get("/Alt")) or _text(node.obj.get("/ActualText"))):
+        if node.tag == "/Figure" and not (text_of(node.obj.get("/Alt")) or text_of(node.obj.get("/ActualText"))):
             yield doc.problem("figures", node.page, node.label, "no alternative text (Alt)")
 
 
@@ -255,9 +144,9 @@ def check_links(doc: AuditedPdf) -> Iterator[Problem]:
             if annotation.get("/Subtype") != pikepdf.Name.Link:
                 continue
             action = annotation.get("/A")
-            target = _text(action.get("/URI")) if isinstance(action, pikepdf.Dictionary) else _text(annotation.get("/Dest"))
+            target = text_of(action.get("/URI")) if isinstance(action, pikepdf.Dictionary) else text_of(annotation.get("/Dest"))
             element = f"Link annotation to {target or 'an unnamed destination'}"
-            if not _text(annotation.get("/Contents")):
+            if not text_of(annotation.get("/Contents")):
                 yield doc.problem(check, number, element, "no description (Contents)")
             if "/StructParent" not in annotation:
                 yield doc.problem(check, number, element, "not in the structure tree (no StructParent)")
@@ -292,7 +181,7 @@ def check_fonts(doc: AuditedPdf) -> Iterator[Problem]:
     seen: set = set()
     for number, page in enumerate(doc.pdf.pages, start=1):
         for name, font in _fonts(page.obj.get("/Resources"), seen):
-            element = f"font {_text(font.get('/BaseFont')) or name}"
+            element = f"font {text_of(font.get('/BaseFont')) or name}"
             subtype = font.get("/Subtype")
             if subtype == pikepdf.Name.Type3:
                 descriptor = None  # glyphs drawn by content streams inside the PDF
