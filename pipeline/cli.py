@@ -46,8 +46,9 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser with every command, or only the one ``argv`` names: each command
-    module imports its stage, and loading every stage to run one would cost each run
-    about 0.1 s (the no-op build is 0.2 s)."""
+    module imports its stage, and loading every stage (textstat and nltk among them)
+    to run one would cost each run 0.4 s of CPU (measured for `build`: 0.27 s to
+    read its own command, 0.65 s to read all)."""
     parser = _Parser(prog="python -m pipeline",
                      description="Publish plain-language health handouts in every clinic's languages.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
