@@ -315,7 +315,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 def numbers_in(text: str) -> Counter:
     """The numbers in a text, written in ASCII digits: "४–८" and "4-8" agree, and so
     do "1,00,000" and "100,000"."""
-    text = VARIABLE.sub(" ", without_link_targets(text))
+    text = PLACEHOLDER.sub(" ", without_link_targets(text))  # {0} is the placeholder check's
     found = Counter()
     for match in _NUMBER.finditer(text):
         digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in match.group())
