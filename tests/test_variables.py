@@ -3,6 +3,7 @@ do not break across lines (web and PDF), nothing left in braces."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pikepdf
@@ -89,3 +90,20 @@ def test_phone_links_reach_the_pdf_described_in_words(project):
         assert sum(1 for u, _ in links if u == uri) == printed.count(f'href="{uri}"'), (uri, links)
     described = {"tel:+912000000000": "Call +91 20 0000 0000", "tel:14416": "Call 14416", "tel:112": "Call 112"}
     assert all(text == described[uri] for uri, text in links), links
+
+
+def test_unquoted_numbers_print_exactly_as_written(tmp_path):
+    text = (ROOT / "clinics.yaml").read_text(encoding="utf-8")
+    for old, new in (('phone: "+1 555 0100"', "phone: 07120000000"), ('emergency_number: "911"', "emergency_number: 000"),
+                     ('number: "988"', "number: 0123")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    (tmp_path / "clinics.yaml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "clinics.yaml")
+    config = dataclasses.replace(config, source_dir=ROOT / "source", locales_dir=ROOT / "locales")
+    clinic, locale = config.clinics["springfield"], config.locales["en"]
+    article = load_article(config.source_dir / f"{SLUG}.md")
+    html = render_page(config, article, load_publication(config, article, clinic, locale), clinic, locale)
+    for number in ("07120000000", "000", "0123"):  # YAML 1.1 would print 960495616, 0 and 83
+        assert f'<a href="tel:{number}">{number}</a>' in html
+    assert "960495616" not in html and ">83<" not in html
