@@ -1004,3 +1004,36 @@ def test_a_picture_is_measured_before_it_is_decoded(tmp_path, size):
     assert time.monotonic() - started < 0.5
     assert f"{size[0]:,} x {size[1]:,} pixels" in refused.value.message
     assert size[0] * size[1] > MAX_IMAGE_PIXELS
+
+
+def test_the_pdf_reads_images_as_the_web_page_publishes_them(tmp_path):
+    """WeasyPrint's fetcher serves an SVG as its checked tree (what outputs/assets
+    gets), and refuses a pipe, a file outside its roots and any other scheme; a
+    refused image carries the InputError at the image."""
+    from pipeline.errors import InputError
+    from pipeline.render_pdf import make_url_fetcher
+    from pipeline.security import sanitized_svg
+
+    images = tmp_path / "source" / "images"
+    images.mkdir(parents=True)
+    drawing = images / "drawing.svg"
+    drawing.write_text('<!-- a comment -->\n<svg xmlns="http://www.w3.org/2000/svg" '
+                       'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" inkscape:version="1">'
+                       '<rect width="4" height="4"/></svg>\n')
+    os.mkfifo(images / "pipe.png")
+    (tmp_path / "outside.svg").write_text(SECRET_MARK)
+    fetch = make_url_fetcher([tmp_path / "source"])
+    served = fetch(drawing.resolve().as_uri())
+    assert served.read() == sanitized_svg(drawing.read_bytes(), drawing)
+    assert served.content_type == "image/svg+xml"
+    started = time.monotonic()
+    for url, error in ((f"{(images / 'pipe.png').resolve().as_uri()}", True),
+                       (f"{(tmp_path / 'outside.svg').resolve().as_uri()}", False),
+                       (f"{images.resolve().as_uri()}/../../outside.svg", False),
+                       ("http://127.0.0.1:9/x.png", False), ("data:image/svg+xml,<svg/>", False)):
+        with pytest.raises(BaseException) as refused:
+            fetch(url)
+        assert type(refused.value).__name__ == "RefusedFile", refused.value
+        assert isinstance(refused.value.error, InputError) == error, url
+        assert SECRET_MARK not in str(refused.value)
+    assert time.monotonic() - started < 1
