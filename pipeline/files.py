@@ -109,19 +109,14 @@ def _kind(mode: int) -> str | None:
     return next((name for test, name in _KINDS if test(mode)), None if stat.S_ISREG(mode) else "not a file")
 
 
-def check_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> os.stat_result:
-    """Refuse ``path`` unless it is a regular file of at most ``max_bytes`` inside
-    ``root`` once every link is followed; without opening it. Returns its status.
+def read_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of ``path``, a regular file of at most ``max_bytes`` inside ``root``
+    once every link is followed: all of that is checked from the file's status before
+    it is opened; it is opened without following a last link and without blocking,
+    and checked again once open (it may have been swapped for a pipe or have grown).
 
     A missing file raises ``FileNotFoundError`` (callers decide what a missing file
     means); everything else is an ``InputError`` at the file."""
-    return _checked(Path(path), root, max_bytes, what)[1]
-
-
-def read_project_file(path: str | Path, root: str | Path, max_bytes: int, what: str = "file") -> bytes:
-    """The bytes of ``path`` after ``check_project_file``; opened without following a
-    last link and without blocking, and checked again once open (the file may have
-    been swapped for a pipe or grown in between)."""
     path = Path(path)
     resolved, _status = _checked(path, root, max_bytes, what)
     try:

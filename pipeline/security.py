@@ -404,17 +404,6 @@ def sanitized_svg(data: bytes, path: Path) -> bytes:
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def svg_problems(data: bytes) -> list[Finding]:
-    """What in an SVG image would run script, load something or take too long to draw
-    (empty when it can be published); the first problem only."""
-    try:
-        root, lines = _parse_svg(data)
-        _check_svg(root, lines)
-    except _Refused as refused:
-        return [Finding(refused.line or 1, refused.message, refused.hint)]
-    return []
-
-
 def _parse_svg(data: bytes):
     target = _SvgTree()
     parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
