@@ -447,7 +447,7 @@ def _review_policy(reader: _Reader) -> ReviewPolicy:
                         when_overdue=reader.choice("when_overdue", REVIEW_CHOICES, default.when_overdue))
 
 
-PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{0,30}$")
+PHONE = re.compile(r"^\+?\(?[0-9][0-9 ()./-]{0,30}$")
 
 
 def _phone(reader: _Reader, key: str) -> str:
