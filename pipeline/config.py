@@ -6,12 +6,13 @@ Every problem is reported with the file and line it comes from, never a tracebac
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from pathlib import Path
 
 import yaml
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, shown
 from pipeline.files import read_project_file
 from pipeline.model import Clinic, Config, CrisisLine, Locale, ReviewPolicy
 from pipeline.readability.targets import TARGETS, measure_for
@@ -257,6 +258,23 @@ class _Reader:
                              f"write '{key}: text' on one line")
         return value
 
+    def project_path(self, key: str, root: Path, default: str = "", required: bool = True) -> Path | None:
+        """A folder or file the pipeline reads, as ``root / value``: refused unless it
+        stays in the project once ``..`` and links are followed (a configuration may
+        not point the pipeline at files elsewhere). None when optional and absent."""
+        value = self.string(key, default, required)
+        if not value:
+            return None
+        target = root / value
+        if Path(value).is_absolute() or not Path(os.path.normpath(target)).is_relative_to(root):
+            raise InputError(self.path, self.line(key), f"'{key}: {shown(value)}' in {self.where} leads outside "
+                                                        "the project folder",
+                             f"give a path inside the project (relative to {self.path.name})")
+        if not target.resolve().is_relative_to(root.resolve()):  # written inside, but a link leads out
+            raise InputError(target, None, "this is a link (or in a linked folder) to a place outside the project",
+                             "copy the files into the project instead of linking to them")
+        return target
+
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
         value = self.string(key, default or "", required=default is None)
         if value not in choices:
@@ -348,8 +366,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         path=path,
         root=root,
         source_language=source_language,
-        source_dir=root / paths.string("source", "source", required=False),
-        locales_dir=root / paths.string("locales", "locales", required=False),
+        source_dir=paths.project_path("source", root, "source", required=False),
+        locales_dir=paths.project_path("locales", root, "locales", required=False),
         output_dir=root / paths.string("outputs", "outputs", required=False),
         locales=locales,
         clinics=clinics,
@@ -363,7 +381,7 @@ def _load_locale(code, parent: _Reader, root: Path) -> Locale:
                          "use a gettext language code such as en, mr or pt_BR (quotes are not needed: no stays no)")
     reader = parent.child(code)
     reader.check_keys({"name", "english_name", "direction", "digits", "script", "glossary"})
-    glossary = reader.string("glossary", required=False)
+    glossary = reader.project_path("glossary", root, required=False)
     return Locale(
         code=code,
         name=reader.string("name"),
@@ -371,7 +389,7 @@ def _load_locale(code, parent: _Reader, root: Path) -> Locale:
         direction=reader.choice("direction", ("ltr", "rtl"), "ltr"),
         digits=reader.choice("digits", ("latin", "devanagari"), "latin"),
         script=reader.string("script", "Latn", required=False),
-        glossary=(root / glossary) if glossary else None,
+        glossary=glossary,
     )
 
 

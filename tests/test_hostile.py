@@ -417,6 +417,13 @@ def glossary_outside(project: Path, outside: Path) -> None:
     glossary.symlink_to(target)
 
 
+def locales_folder_outside(project: Path, outside: Path) -> None:
+    """locales/ is a link to a folder outside the project (a copy of it)."""
+    shutil.copytree(project / "locales", outside / "locales")
+    shutil.rmtree(project / "locales")
+    (project / "locales").symlink_to(outside / "locales")
+
+
 def configuration_fifo(project: Path, outside: Path) -> None:
     (project / "clinics.yaml").unlink()
     os.mkfifo(project / "clinics.yaml")
@@ -426,7 +433,8 @@ SETUPS = {f.__name__: f for f in (
     symlink_secret_as_image, copy_hostile_svgs, svg_file, svg_use_lattice, fifo, folder, fifo_image, fifo_catalog,
     catalog_link_outside, handout_link_outside, image_link_chain, png_bomb, svg_as_png, sparse_handout,
     sparse_catalog)}
-TREE_SETUPS = {f.__name__: f for f in (images_folder_outside, glossary_outside, configuration_fifo)}
+TREE_SETUPS = {f.__name__: f for f in (images_folder_outside, glossary_outside, locales_folder_outside,
+                                        configuration_fifo)}
 
 
 # Every run is held to a memory ceiling (address space, set for the run and inherited
