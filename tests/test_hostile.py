@@ -150,6 +150,13 @@ def config_laughs(config: str) -> str:
     return config.replace("source_language: en\n", "".join(lines), 1)
 
 
+def config_clinic_locales(config: str, value: str) -> str:
+    """The first clinic's list of languages replaced by ``value``."""
+    changed, count = re.subn(r"(?m)^(    locales: ).*$", lambda m: m.group(1) + value, config, count=1)
+    assert count == 1, "no clinic's 'locales:' line in clinics.yaml any more: update the case"
+    return changed
+
+
 def config_deep(config: str, depth: int) -> str:
     return config.replace("source_language: en\n", "source_language: en\nextra: " + "[" * depth + "]" * depth + "\n", 1)
 
@@ -157,7 +164,7 @@ def config_deep(config: str, depth: int) -> str:
 GENERATORS = {f.__name__: f for f in (
     yaml_laughs, yaml_deep, huge_file, latin_1_file, binary_file, nested_list, one_line_list, one_line_list_text,
     nested_quote, nested_emphasis, nested_emphasis_text, repeat, repeat_text, latin_1_po, binary_po, huge_po,
-    config_laughs, config_deep)}
+    config_laughs, config_deep, config_clinic_locales)}
 
 
 def generated(case: dict, *first):
