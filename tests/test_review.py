@@ -154,7 +154,8 @@ def project(tmp_path: Path) -> Path:
 
 def build_on(project: Path, day: dt.date, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch(day))
-    return build(load_config(project / "clinics.yaml"), clinics=["springfield"], formats=("html", "pdf"), jobs=1)
+    return build(load_config(project / "clinics.yaml"), clinics=["springfield"], locales=["en_US"],
+                 formats=("html", "pdf"), jobs=1)
 
 
 def output(project: Path, suffix: str) -> Path:
