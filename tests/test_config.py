@@ -73,7 +73,7 @@ def test_the_shipped_configuration_reads_its_numbers_as_numbers():
     ("    long_word_share: 0.2", "    long_word_share: 1e400", "must be a number"),
     ("      pdf: 100\n      html: 0\n\n", "      pdf: 100000000000000000000000000000000\n      html: 0\n\n", "must be a number"),
     ("      pdf: 100\n      html: 0\n\n", "      pdf: 101\n      html: 0\n\n", "from 0 to 100"),
-    ("    locales: [en, mr]", "    locales: [[en], mr]", "must list locale codes"),
+    ("    locales: [en, ", "    locales: [[en], ", "must list locale codes"),
     ("    paper: A4", "    paper: A4\n    ? [a, b]\n    : c", "a key must be plain text"),
     ("    paper: A4", "    paper: !!python/object:os.system A4", "a YAML tag"),
     ("    paper: A4", "    paper: A4\x0c", "control character (U+000C)"),

@@ -41,7 +41,7 @@ def test_bad_source_names_file_and_line(project, text, line, words):
     ("paper: A4", "paper: A5", "paper 'A5' in clinics.pune is not one of: A4, Letter"),
     ("    emergency_number: \"112\"\n", "", "missing 'emergency_number'"),
     ("    paper: A4\n", "    paper: A4\n    colour: red\n", "unknown key 'colour'"),
-    ("locales: [en, mr]", "locales: [en, xx]", "locale 'xx' is not defined"),
+    ("locales: [en, ", "locales: [en, xx, ", "locale 'xx' is not defined"),
 ])
 def test_bad_configuration(project, old, new, words):
     config = project / "clinics.yaml"
