@@ -287,6 +287,7 @@ SVG_ATTRIBUTES = {
     "maskContentUnits", "markerWidth", "markerHeight", "markerUnits", "orient", "refX", "refY",
     "filter", "filterUnits", "primitiveUnits", "in", "in2", "result", "stdDeviation", "mode", "values",
     "operator", "k1", "k2", "k3", "k4", "radius", "flood-color", "flood-opacity", "edgeMode",
+    "enable-background",  # written by Illustrator; no renderer uses it
 }
 # CSS functions a drawing's style may call; url() only for "#id" in the same file.
 CSS_FUNCTIONS = {
@@ -468,7 +469,7 @@ def _check_svg(root, lines: dict) -> None:
             if attribute.lower().startswith("on"):
                 raise _Refused(line, f"the SVG has an event handler {shown(attribute)}= on <{local}>",
                                f"remove the {shown(attribute)} attribute: images never run script")
-            known = ((attribute_namespace == "" and attribute in SVG_ATTRIBUTES)
+            known = ((attribute_namespace == "" and (attribute in SVG_ATTRIBUTES or attribute.startswith("data-")))
                      or (attribute_namespace == XLINK_NS and attribute in ("href", "title"))
                      or (attribute_namespace == XML_NS and attribute in ("lang", "space")))
             if not known:
