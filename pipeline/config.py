@@ -74,11 +74,12 @@ TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
 TextLoader.add_constructor(None, _refuse_tag)
 
 
-def load_yaml_with_lines(text: str, path: Path, line_offset: int = 0):
+def load_yaml_with_lines(text: str, path: Path, line_offset: int = 0, allow_aliases: bool = True):
     """Parse YAML (``TextLoader``: scalars as text) so that every mapping knows the
     line of each key. ``line_offset`` shifts line numbers, for YAML embedded in
-    another file. Any problem is an ``InputError`` at the line that is wrong."""
-    for problem in yaml_problems(text, allow_aliases=True):
+    another file; ``allow_aliases=False`` refuses anchors and aliases (front matter).
+    Any problem is an ``InputError`` at the line that is wrong."""
+    for problem in yaml_problems(text, allow_aliases=allow_aliases):
         raise InputError(path, problem.line + line_offset, problem.message, problem.hint)
     loader = None
     try:
