@@ -32,8 +32,10 @@ from pipeline import pdf_text
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf_text"
-PAGES = ("marathi_health", "marathi_clusters", "english_health", "language_of_parts")
+PAGES = ("marathi_health", "marathi_clusters", "hindi_health", "english_health", "language_of_parts")
 MARATHI = ("marathi_health", "marathi_clusters")
+HINDI = ("hindi_health",)  # a page of the Hindi handouts, lang="hi": Hindi letter forms and nukta
+DEVANAGARI = (*MARATHI, *HINDI)
 GENERATED = "random_syllables"
 PUNCTUATION = ".,;:!?।॥()[]\"'“”‘’—–-"
 
@@ -147,8 +149,23 @@ def test_marathi_fixture_is_a_real_test():
         assert word in words(text), word
 
 
+def test_hindi_fixture_is_a_real_test():
+    """Everyday Hindi from the handouts: conjuncts, reph, nukta letters, candrabindu."""
+    text = (FIXTURES / "hindi_health.txt").read_text(encoding="utf-8")
+    assert len(words(text)) >= 150
+    for word in ("डिप्रेशन", "ज़्यादा", "फ़ायदा", "ट्रांसक्रेनियल", "स्टिमुलेशन", "ढूँढ़ते", "उँगलियाँ",
+                 "स्टाफ़", "मनोचिकित्सक", "चुंबकीय", "त्वचा", "कृपया"):
+        assert word in words(text), word
+
+
+def test_hindi_page_is_tagged_hindi(pdfs):
+    """lang="hi" reaches the PDF (/Lang), as it reaches HarfBuzz for Hindi letter forms."""
+    with pikepdf.open(pdfs["hindi_health", "fixed"]) as pdf:
+        assert str(pdf.Root.Lang) == "hi"
+
+
 @pytest.mark.parametrize("tool", EXTRACTORS)
-@pytest.mark.parametrize("page", [*MARATHI, GENERATED, "english_health"])
+@pytest.mark.parametrize("page", [*DEVANAGARI, GENERATED, "english_health"])
 def test_every_source_word_comes_out_exactly_and_in_order(pdfs, page, tool):
     extracted = EXTRACTORS[tool](pdfs[page, "fixed"])
     assert fidelity(page, extracted) == 1.0
@@ -159,7 +176,7 @@ def test_weasyprint_alone_loses_marathi_words(pdfs, capsys):
     """The baseline, measured the same way: what the fix is for. (Should a new
     WeasyPrint get Marathi right by itself, this fails: then drop the patch.)"""
     lines = []
-    for page in (*MARATHI, GENERATED):
+    for page in (*DEVANAGARI, GENERATED):
         for tool, extract in EXTRACTORS.items():
             before = fidelity(page, extract(pdfs[page, "weasyprint"]))
             after = fidelity(page, extract(pdfs[page, "fixed"]))
@@ -167,14 +184,14 @@ def test_weasyprint_alone_loses_marathi_words(pdfs, capsys):
                 f"{page:<17} {tool:<10} WeasyPrint alone {before:6.1%}  fixed {after:6.1%}")
             assert before < 0.9 < after == 1.0
     with capsys.disabled():
-        print("\nMarathi word fidelity\n" + "\n".join(lines))
+        print("\nMarathi and Hindi word fidelity\n" + "\n".join(lines))
 
 
 # --------------------------------------------------------------------------
 # The page itself
 
 
-@pytest.mark.parametrize("page", [*MARATHI, GENERATED, "english_health"])
+@pytest.mark.parametrize("page", [*DEVANAGARI, GENERATED, "english_health"])
 def test_page_is_painted_pixel_for_pixel_the_same(pdfs, page, tmp_path):
     images = {}
     for mode in ("weasyprint", "fixed"):
@@ -190,7 +207,7 @@ def test_page_is_painted_pixel_for_pixel_the_same(pdfs, page, tmp_path):
             assert ImageChops.difference(old.convert("RGB"), new.convert("RGB")).getbbox() is None
 
 
-@pytest.mark.parametrize("page", [*MARATHI, GENERATED])
+@pytest.mark.parametrize("page", [*DEVANAGARI, GENERATED])
 def test_every_glyph_is_drawn_where_it_was(pdfs, page):
     """The same glyphs, in the same order, at the same places (to a millionth of
     a CSS pixel), computed from the content streams as the PDF specification says."""
@@ -248,7 +265,7 @@ def test_english_page_is_byte_for_byte_what_weasyprint_writes(pdfs):
     assert fixed == pdfs["english_health", "weasyprint"].read_bytes()
 
 
-@pytest.mark.parametrize("page", [*MARATHI, GENERATED, "language_of_parts"])
+@pytest.mark.parametrize("page", [*DEVANAGARI, GENERATED, "language_of_parts"])
 def test_marked_content_nests_inside_tagged_content(pdfs, page):
     """ActualText spans sit inside WeasyPrint's MCID spans and inside one text
     object each; every span and text object closes."""
@@ -286,7 +303,7 @@ def test_marked_content_nests_inside_tagged_content(pdfs, page):
     assert spans > 0
 
 
-@pytest.mark.parametrize("page", [*MARATHI, GENERATED])
+@pytest.mark.parametrize("page", [*DEVANAGARI, GENERATED])
 def test_alias_codes_draw_their_glyph_at_its_width(pdfs, page):
     aliased_fonts = 0
     with pikepdf.open(pdfs[page, "fixed"]) as pdf:

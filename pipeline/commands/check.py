@@ -24,7 +24,8 @@ from pipeline.review import handout_clinics, review_warnings
 
 HELP = "check reading levels of handouts and translations (exit 1 if one misses its target)"
 DESCRIPTION = """Measure every handout (English: Flesch-Kincaid, SMOG and more, with textstat) and
-every translation (Marathi: words per sentence, aksharas per word, long words) against
+every translation (Marathi and Hindi: words per sentence, aksharas per word, long words;
+Spanish: Szigriszt-Pazos and Fernández-Huerta, with textstat) against
 the reading targets in the configuration and the handout's front matter. Lists the
 hardest sentences, hard words with plainer ones, passive voice and clear-communication
 problems, each with file:line. Writes outputs/reports/readability.{html,json}."""
@@ -78,24 +79,31 @@ def escape(text: str) -> str:
     return rich_escape(visible(text))
 
 
+# One summary table per measure: its title, its columns and what they stand for.
+TABLES = {
+    "english": ("English", ["fk_grade", "smog", "flesch_reading_ease", "words_per_sentence"],
+                "FK Flesch-Kincaid grade, SMOG grade, Ease Flesch reading ease, W/S words per sentence"),
+    "devanagari": ("Devanagari (Marathi, Hindi)", ["words_per_sentence", "aksharas_per_word", "long_word_share"],
+                   "W/S words per sentence, Ak/W aksharas per word, Long share of words with 5+ aksharas, "
+                   "Sent (en) sentences (in the English)"),
+    "spanish": ("Spanish", ["szigriszt_pazos", "fernandez_huerta", "words_per_sentence"],
+                "SzP Szigriszt-Pazos perspicuity (INFLESZ: 65-80 bastante fácil), FH Fernández-Huerta ease, "
+                "W/S words per sentence, Sent (en) sentences (in the English)"),
+}
+
+
 def print_results(results: Results, console=None, quiet: bool = False) -> None:
     """The summary table (worst first), then what to change in each handout."""
     console = console or console_for_terminal()
     reports = worst_first(results.reports)
-    for measure, title in (("english", "English"), ("devanagari", "Devanagari (Marathi)")):
+    for measure, (title, columns, caption) in TABLES.items():
         group = [r for r in reports if r.measure == measure]
         if not group:
             continue
         table = Table(title=f"Readability: {title}", title_justify="left", header_style="bold",
-                      box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left",
-                      caption=("FK Flesch-Kincaid grade, SMOG grade, Ease Flesch reading ease, W/S words per sentence"
-                               if measure == "english" else
-                               "W/S words per sentence, Ak/W aksharas per word, Long share of words with 5+ aksharas, "
-                               "Sent (en) sentences (in the English)"))
+                      box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left", caption=caption)
         table.add_column("Handout", overflow="fold", min_width=12)
         table.add_column("Loc")
-        columns = (["fk_grade", "smog", "flesch_reading_ease", "words_per_sentence"]
-                   if measure == "english" else ["words_per_sentence", "aksharas_per_word", "long_word_share"])
         for column in columns:
             table.add_column(SHORT_LABELS[column], justify="right")
         if measure == "english":

@@ -262,6 +262,11 @@ def _out_of(share: Fraction) -> tuple[int, int, bool]:
     return max(1, round(share * 10)), 10, False
 
 
+# "3 out of 10" and "about" in the languages written in Devanagari.
+_OUT_OF_DEVANAGARI = {"mr": ("{denominator} पैकी {numerator}", "सुमारे"),
+                      "hi": ("{denominator} में से {numerator}", "लगभग")}
+
+
 def numbers(reading: Reading) -> Iterator[Flag]:
     """Percentages and fractions where whole numbers ("8 out of 10") would do."""
     for sentence in reading.sentences:
@@ -280,10 +285,13 @@ def numbers(reading: Reading) -> Iterator[Flag]:
         for written, share in found:
             numerator, denominator, exact = _out_of(share)
             if reading.measure == "devanagari":
-                plain = f"{denominator} पैकी {numerator}"
+                out_of, about = _OUT_OF_DEVANAGARI.get(reading.locale.split("_")[0], _OUT_OF_DEVANAGARI["mr"])
+                plain = out_of.format(numerator=numerator, denominator=denominator)
                 if reading.digits == "devanagari":
                     plain = plain.translate(_DEVANAGARI_DIGITS)
-                plain = plain if exact else f"सुमारे {plain}"
+                plain = plain if exact else f"{about} {plain}"
+            elif reading.measure == "spanish":
+                plain = f"{numerator} de cada {denominator}" if exact else f"unos {numerator} de cada {denominator}"
             else:
                 plain = f"{numerator} out of {denominator}" if exact else f"about {numerator} out of {denominator}"
             yield _flag(reading, "percentage", sentence.line, written,
@@ -344,6 +352,8 @@ def long_words(reading: Reading) -> Iterator[Flag]:
 
 
 def plain_words_devanagari(reading: Reading) -> Iterator[Flag]:
+    """Formal words of the language's plain-words list (Marathi, Hindi, Spanish), with the
+    everyday words to say instead; endings attached to a listed word still match."""
     for sentence in reading.sentences:
         for match in reading.words.find(sentence.text):
             alternatives = " or ".join(f"'{a}'" for a in match.entry.alternatives)
@@ -395,6 +405,7 @@ CHECKS: dict[str, list[Check]] = {
     "english": [hard_sentences, plain_words, medical_terms, passive_voice, main_message_first,
                 call_to_action, numbers, long_runs],
     "devanagari": [hard_sentences, long_words, plain_words_devanagari, numbers, harder_than_source],
+    "spanish": [hard_sentences, plain_words_devanagari, numbers, harder_than_source],
 }
 
 

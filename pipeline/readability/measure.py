@@ -18,7 +18,7 @@ from pipeline.catalogs import catalog_path
 from pipeline.errors import InputError
 from pipeline.files import display_path
 from pipeline.model import Article, Block, Config
-from pipeline.readability import devanagari, english, prose
+from pipeline.readability import devanagari, english, prose, spanish
 from pipeline.readability.checks import run_checks
 from pipeline.readability.results import (
     Miss, Reading, Report, Results, ScoredSentence, SectionScore, Skipped,
@@ -29,6 +29,8 @@ from pipeline.readability.wordlist import load_word_list
 from pipeline.sources import article_paths, load_articles
 from pipeline.translate import localized_blocks
 
+# The module that counts and computes each measure's figures.
+MODULES = {"english": english, "devanagari": devanagari, "spanish": spanish}
 # Decimals a figure is shown with; a target is met when the figure, so rounded, meets it.
 DECIMALS = {"long_word_share": 2}
 
@@ -108,7 +110,7 @@ def check_articles(config: Config, articles: list[Article], locales: list[str]) 
 
 
 def measure_name(config: Config, locale: str) -> str | None:
-    """Which measure a locale is read with: english, devanagari, or none we have."""
+    """Which measure a locale is read with: english, devanagari, spanish, or none we have."""
     found = config.locales.get(locale)
     return measure_for(locale, found.script if found is not None else None)
 
@@ -231,7 +233,7 @@ def _pair_with_source(translated: list[Block], originals) -> list[tuple[Block, B
 
 
 def totals(sentences: list[ScoredSentence], measure: str):
-    module = english if measure == "english" else devanagari
+    module = MODULES[measure]
     total = module.Counts()
     for sentence in sentences:
         total.add(sentence.counts)
@@ -239,8 +241,7 @@ def totals(sentences: list[ScoredSentence], measure: str):
 
 
 def metrics_of(sentences: list[ScoredSentence], measure: str) -> dict:
-    module = english if measure == "english" else devanagari
-    return module.metrics(totals(sentences, measure))
+    return MODULES[measure].metrics(totals(sentences, measure))
 
 
 def misses(metrics: dict, targets: dict, measure: str) -> tuple[Miss, ...]:

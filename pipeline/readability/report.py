@@ -14,8 +14,10 @@ from markupsafe import Markup, escape
 
 from pipeline.files import write_atomic
 from pipeline.readability.results import Flag, Miss, Report, Results
-from pipeline.readability.scoring import DEFAULT_GRADE, LONG_SENTENCE_FACTOR
-from pipeline.readability.targets import TARGETS
+from pipeline.readability.scoring import (
+    DEFAULT_GRADE, DEFAULT_SZIGRISZT_PAZOS, LONG_SENTENCE_FACTOR, LONG_SENTENCE_WORDS_SPANISH,
+)
+from pipeline.readability.targets import DIRECTIONS
 
 LABELS = {
     "fk_grade": "Flesch-Kincaid grade",
@@ -27,12 +29,15 @@ LABELS = {
     "words_per_sentence": "words per sentence",
     "aksharas_per_word": "aksharas per word",
     "long_word_share": "share of long words",
+    "szigriszt_pazos": "Szigriszt-Pazos (INFLESZ)",
+    "fernandez_huerta": "Fernández-Huerta",
     "reading_time_seconds": "reading time",
 }
 SHORT_LABELS = {
     "fk_grade": "FK", "smog": "SMOG", "flesch_reading_ease": "Ease", "gunning_fog": "Fog",
     "coleman_liau": "CLI", "dale_chall": "DC", "words_per_sentence": "W/S",
     "aksharas_per_word": "Ak/W", "long_word_share": "Long",
+    "szigriszt_pazos": "SzP", "fernandez_huerta": "FH",
 }
 # Flag kinds grouped the way an editor works through them.
 GROUPS = [
@@ -77,7 +82,7 @@ def severity(report: Report) -> float:
         if value is None or not limit:
             continue
         excess = (value - limit) / abs(limit)
-        if measure == "flesch_reading_ease":
+        if DIRECTIONS.get(measure) == "min":
             excess = -excess
         worst = max(worst, excess)
     return worst
@@ -103,6 +108,8 @@ def grouped_words(flags: list[Flag]) -> list[tuple[Flag, list[int]]]:
 def score_measures(report: Report) -> list[str]:
     if report.measure == "english":
         return ["fk_grade", "smog"]
+    if report.measure == "spanish":
+        return ["szigriszt_pazos", "fernandez_huerta", "words_per_sentence"]
     return ["words_per_sentence", "aksharas_per_word", "long_word_share"]
 
 
@@ -182,8 +189,9 @@ def _sentence_chart(report: Report) -> str:
         limit = float(report.target.get("fk_grade", DEFAULT_GRADE))
         limit_label = f"target {limit:g}"
         values = [max(0.0, s.grade) for s in sentences]
-    else:  # a Marathi sentence is long above 1.25 times the words-per-sentence limit
-        limit = float(report.target.get("words_per_sentence", 12)) * LONG_SENTENCE_FACTOR
+    else:  # a Marathi or Spanish sentence is long above 1.25 times the words-per-sentence limit
+        default = 12 if report.measure == "devanagari" else LONG_SENTENCE_WORDS_SPANISH / LONG_SENTENCE_FACTOR
+        limit = float(report.target.get("words_per_sentence", default)) * LONG_SENTENCE_FACTOR
         limit_label = f"long: over {limit:g} words"
         values = [float(s.counts.words) for s in sentences]
     top = max(values + [limit * 1.5])
@@ -232,10 +240,13 @@ def _score_text(report: Report) -> str:
 def _target_text(target: dict) -> str:
     parts = []
     for key, limit in target.items():
-        direction = TARGETS["english"].get(key) or TARGETS["devanagari"].get(key, "max")
+        direction = DIRECTIONS.get(key, "max")
         parts.append(f"{SHORT_LABELS.get(key, key)} {'≤' if direction == 'max' else '≥'} {format_value(key, float(limit))}")
     return ", ".join(parts)
 
+
+# The limit a section's main figure is drawn against when a reading has no target for it.
+_DEFAULT_LIMITS = {"fk_grade": DEFAULT_GRADE, "szigriszt_pazos": DEFAULT_SZIGRISZT_PAZOS}
 
 OVERVIEW_PAGE = "readability.html"
 READINGS_FOLDER = "readability"
@@ -248,7 +259,8 @@ def results_html(results: Results) -> dict[str, str]:
     view = []
     for report in reports:
         main = score_measures(report)[0]
-        limit = float(report.target.get(main, 6 if main == "fk_grade" else 12))
+        limit = float(report.target.get(main, _DEFAULT_LIMITS.get(main, 12)))
+        least = DIRECTIONS.get(main) == "min"  # a score that must be at least its limit
         scale = max([limit * 1.5] + [s.metrics.get(main, 0.0) for s in report.sections]) or 1
         sections = [{
             "title": s.title or "(top of the handout)",
@@ -257,7 +269,7 @@ def results_html(results: Results) -> dict[str, str]:
             "value_text": format_value(main, s.metrics.get(main, 0.0)),
             "width": round(100 * max(0.0, s.metrics.get(main, 0.0)) / scale, 1),
             "limit_at": round(100 * limit / scale, 1),
-            "over": round(s.metrics.get(main, 0.0), 1) > limit,
+            "over": (round(s.metrics.get(main, 0.0), 1) < limit) if least else (round(s.metrics.get(main, 0.0), 1) > limit),
         } for s in report.sections]
         groups = []
         for title, kinds in ([("Hardest sentences", ("hard_sentence",))] + [g for g in GROUPS if g[0] != "Hardest sentences"]

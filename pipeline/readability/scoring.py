@@ -4,7 +4,7 @@ catalogs (``block_grade``)."""
 
 from __future__ import annotations
 
-from pipeline.readability import devanagari, english, prose
+from pipeline.readability import devanagari, english, prose, spanish
 from pipeline.readability.results import ScoredSentence
 
 # Used for sentence flags when no Flesch-Kincaid target is set.
@@ -23,6 +23,12 @@ LONG_SENTENCE_WORDS = 15
 LONG_SENTENCE_FACTOR = 1.25
 # A Devanagari word this long counts on its own towards a hard sentence, and is flagged.
 VERY_LONG_WORD_AKSHARAS = 7
+# A Spanish sentence is hard below this Szigriszt-Pazos score when no target is set:
+# the lower edge of INFLESZ's "bastante fácil" (fairly easy).
+DEFAULT_SZIGRISZT_PAZOS = 65
+# A Spanish sentence longer than this is called long when no words-per-sentence target
+# is set (Spanish needs about 1.2 times the words of the same English).
+LONG_SENTENCE_WORDS_SPANISH = 20
 # Blocks with fewer words than this get no grade in the catalogs: a grade of a
 # heading or a two-word list item says nothing useful.
 MIN_WORDS_TO_GRADE = 8
@@ -39,6 +45,12 @@ def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> Sco
                 and (counts.words >= MIN_WORDS_FOR_GRADE_ALONE or counts.hard_words > 0))
         reasons = _english_reasons(counts, figures) if hard else ()
         shown = {k: figures[k] for k in ("words", "fk_grade", "syllables_per_word", "long_words")}
+    elif measure == "spanish":
+        counts = spanish.count_sentence(sentence.text)
+        figures = spanish.metrics(counts)
+        grade, reasons = _spanish_load(counts, figures, targets)
+        hard = grade > 1.0
+        shown = {k: figures[k] for k in ("words", "szigriszt_pazos", "syllables_per_word", "long_words")}
     else:
         counts = devanagari.count_sentence(sentence.text)
         figures = devanagari.metrics(counts)
@@ -103,6 +115,34 @@ def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) ->
     load = max(ratios)
     if load > 1.0 and not reasons:
         load = 1.0  # over only before rounding, or for too few words to tell
+    return load, reasons
+
+
+def _spanish_load(counts: spanish.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
+    """How far a Spanish sentence goes over its limits (above 1.0: hard), and why.
+
+    A sentence is hard when it is long (a quarter over the words-per-sentence target,
+    or over 20 words without one), or when its own Szigriszt-Pazos score is under the
+    target, with at least 8 words and two long words in it: a short sentence
+    ("No necesita medicamentos.") scores low on the formula but reads easily. The load on
+    the score is (100 - score) / (100 - target): 1.0 at the target.
+    """
+    ratios, reasons = [0.0], []
+    limit = targets.get("words_per_sentence")
+    longest = limit * LONG_SENTENCE_FACTOR if limit else LONG_SENTENCE_WORDS_SPANISH
+    ratios.append(counts.words / longest)
+    if counts.words > longest:
+        reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+    target = targets.get("szigriszt_pazos", DEFAULT_SZIGRISZT_PAZOS)
+    score = figures["szigriszt_pazos"]
+    if counts.words >= MIN_WORDS_FOR_GRADE_ALONE and counts.long_words >= 2 and target < 100:
+        ratios.append((100 - score) / (100 - target))
+        if round(score, 1) < target:
+            words = ", ".join(dict.fromkeys(counts.long_word_list))
+            reasons.append(f"long words: Szigriszt-Pazos {score:.0f} (target {target:g}): {words}")
+    load = max(ratios)
+    if load > 1.0 and not reasons:
+        load = 1.0  # over only before rounding
     return load, reasons
 
 

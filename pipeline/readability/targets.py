@@ -14,14 +14,20 @@ TARGETS = {
         "dale_chall": "max", "flesch_reading_ease": "min", "words_per_sentence": "max",
     },
     "devanagari": {"words_per_sentence": "max", "aksharas_per_word": "max", "long_word_share": "max"},
+    "spanish": {"szigriszt_pazos": "min", "fernandez_huerta": "min", "words_per_sentence": "max"},
 }
 ALL_TARGETS = frozenset().union(*TARGETS.values())
+# Whether a target is a most (max) or a least (min), whichever measure has it.
+DIRECTIONS = {key: direction for targets in TARGETS.values() for key, direction in targets.items()}
 
 
 def measure_for(locale: str, script: str | None) -> str | None:
-    """Which measure a locale is read with: english, devanagari, or None (none we have)."""
+    """Which measure a locale is read with: english, devanagari, spanish, or None (none we have)."""
     if script == "Deva":
         return "devanagari"
-    if locale.split("_")[0] == "en":
+    language = locale.split("_")[0]
+    if language == "en":
         return "english"
+    if language == "es" and script in (None, "Latn"):
+        return "spanish"
     return None
