@@ -82,6 +82,8 @@ class Workers:
     def run(self, units: list[Unit]):
         """Results of ``units`` as they finish, largest first: PDFs before web pages,
         long handouts before short ones, so no worker waits long for another at the end."""
+        if not units:
+            return
         from pipeline.build.render import render_unit  # the stages load only when there is work for them
 
         units = sorted(units, key=lambda u: (sum(f in PRINT_FORMATS for f in u.formats), u.size), reverse=True)
