@@ -4,8 +4,11 @@ from changed. Web pages stand in for PDFs wherever the PDF itself is not the poi
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +197,28 @@ def test_manifest_records_each_output_and_its_inputs(project):
     assert manifest["owned"][f"springfield/en_US/{SLUG}.html"] == {"unit": f"springfield/en_US/{SLUG}", "format": "html",
                                                                "percent": 100}
     assert manifest["owned"]["springfield/index.html"] == {"index": "springfield"}
+
+
+NOTHING_TO_DO = """
+import os, sys
+from pathlib import Path
+from pipeline.build import build
+from pipeline.config import load_config
+
+summary = build(load_config("clinics.yaml"), formats=("html",), jobs=2)
+children = []
+for entry in Path("/proc").iterdir():
+    try:
+        if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(os.getpid()):
+            children.append(entry.name)
+    except OSError:
+        pass
+print(summary.built, "pipeline.build.render" in sys.modules, "pipeline.render_html" in sys.modules, len(children))
+"""
+
+
+def test_a_build_with_nothing_to_do_loads_no_stage_and_starts_no_worker(project):
+    build(project, *HTML)
+    result = subprocess.run([sys.executable, "-c", NOTHING_TO_DO], cwd=project, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert result.stdout.split() == ["0", "False", "False", "0"], result.stdout + result.stderr
