@@ -2,13 +2,14 @@
 # make test   set up and run every test
 # make check  readability report for every handout and translation
 # make bench  the build benchmark (see README)
+# make serve  live preview on http://127.0.0.1:8000/ that rebuilds on save
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIPELINE := $(PY) -m pipeline
 
-.PHONY: all build test check extract update stats qa bench setup setup-test system system-test clean
+.PHONY: all build test check extract update stats qa bench serve setup setup-test system system-test clean
 
 all: build outputs/reports/readability.json
 
@@ -19,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,cluster]"
 	touch $@
 
 # Debian packages (fonts, poppler-utils, gettext; for tests chromium, Java, npm), where missing.
@@ -65,6 +66,10 @@ stats: setup
 
 qa: setup
 	$(PIPELINE) qa
+
+# Live preview: rebuilds what changed on save and reloads the page (Ctrl+C stops it).
+serve: setup
+	$(PIPELINE) serve
 
 bench: setup-test
 	$(PY) bench/bench_build.py

@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "stats": "pipeline.commands.stats",
     "qa": "pipeline.commands.qa",
     "audit": "pipeline.commands.audit",
+    "serve": "pipeline.commands.serve",
 }
 # Errors of the libraries that read our input; they become "file:line: error: ..." and exit 2.
 INPUT_ERRORS = (yaml.YAMLError, PoFileError, TranslationError, UnicodeError)

@@ -77,6 +77,8 @@ class Workers:
             self.executor = ProcessPoolExecutor(
                 self.count, mp_context=context, initializer=init_worker, initargs=(self.with_print, os.getpid()),
                 max_tasks_per_child=UNITS_PER_WORKER if self.with_print else None)
+        elif not self.count:  # a cluster's executor says how many workers it has
+            self.count = getattr(self.executor, "worker_count", 0)
         return self.executor
 
     def run(self, units: list[Unit]):

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column
 
 from pipeline.build import Summary, build, cores
+from pipeline.build.executors import executor_spec, make_executor
 from pipeline.commands.common import add_locale_option
 from pipeline.console import visible
 from pipeline.errors import InputError
@@ -34,6 +35,10 @@ def add_command(subparsers, common) -> None:
     parser.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help=f"worker processes (default: the number of cores, {cores()} here)")
+    parser.add_argument("--executor", default=None, metavar="WHERE",
+                        help="where units run: local (default: this machine's process pool), dask-local "
+                             "(a Dask cluster on this machine) or dask://HOST:PORT (a Dask scheduler); "
+                             "default: $HANDOUTS_EXECUTOR, else local")
     parser.set_defaults(func=run)
 
 
@@ -44,9 +49,11 @@ def run(config: Config, args) -> int:
     if args.print_shop and PRINT_SHOP not in formats:
         formats += (PRINT_SHOP,)
     progress = None if args.quiet else ProgressBar() if sys.stdout.isatty() else progress_lines
+    spec = executor_spec(args.executor)
     try:
-        summary = build(config, clinics=args.clinic, locales=args.locale, slugs=args.article, formats=formats,
-                        force=args.force, jobs=args.jobs, progress=progress)
+        with make_executor(spec, args.jobs) as executor:
+            summary = build(config, clinics=args.clinic, locales=args.locale, slugs=args.article, formats=formats,
+                            force=args.force, jobs=args.jobs, progress=progress, executor=executor)
     finally:
         if isinstance(progress, ProgressBar):
             progress.close()

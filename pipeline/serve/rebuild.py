@@ -1,0 +1,237 @@
+"""Rebuild on save: watch the inputs, call the same ``build()`` as ``python -m
+pipeline build`` (web pages first, then the PDFs one handout at a time), and tell
+the open pages.
+
+One thread watches (``watchfiles``), one builds. Saves that arrive while a build runs
+are gathered and answered by one more build, so the last save always wins; a PDF
+build stops between handouts when a new save comes in, so a page waits for at most
+one handout's PDFs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.build import build
+from pipeline.config import load_config
+from pipeline.errors import InputError, PipelineError
+from pipeline.formats import DEFAULT_FORMATS, HTML, PRINT_FORMATS
+from pipeline.model import Config
+from pipeline.render_html import STATIC_DIR as PAGE_STATIC_DIR
+from pipeline.render_html import TEMPLATE_DIR
+
+log = logging.getLogger(__name__)
+
+# How long the watcher waits for a burst of saves to settle (an editor writes a file
+# in several steps), and how often it looks: well inside the 1 s a page may take.
+DEBOUNCE_MS = 50
+STEP_MS = 20
+
+
+@dataclass
+class BuildState:
+    """What the open pages are told after each build."""
+
+    generation: int = 0  # one more after every build of web pages
+    pdf_generation: int = 0  # one more after the PDFs of a handout are rebuilt
+    building: str = ""  # "html", "pdf" or ""
+    errors: list[str] = field(default_factory=list)  # "file:line: error: ..." of the last builds
+    notes: list[str] = field(default_factory=list)  # outputs held back and why
+    seconds: float = 0.0  # how long the last web-page build took
+    changed: list[str] = field(default_factory=list)  # what was saved, relative to the project
+
+    def as_json(self) -> dict:
+        return {"generation": self.generation, "pdf_generation": self.pdf_generation, "building": self.building,
+                "errors": list(self.errors), "notes": list(self.notes), "seconds": round(self.seconds, 3),
+                "changed": list(self.changed)}
+
+
+def describe_error(err: Exception) -> str:
+    """An error as the command line prints it: ``file:line: error: message``."""
+    from pipeline.cli import INPUT_ERRORS, input_error
+
+    if isinstance(err, PipelineError):
+        return err.format() if hasattr(err, "format") else str(err)
+    if isinstance(err, INPUT_ERRORS):
+        return input_error(err).format()
+    return f"error: {type(err).__name__}: {err}"
+
+
+class Rebuilder:
+    """Builds on every change and keeps ``state`` for the server to send."""
+
+    def __init__(self, config_path: Path, *, formats=DEFAULT_FORMATS, clinics=None, locales=None, slugs=None,
+                 on_change=None):
+        self.config_path = Path(config_path).resolve()
+        self.formats = tuple(formats)
+        self.selection = {"clinics": clinics, "locales": locales, "slugs": slugs}
+        self.on_change = on_change or (lambda state: None)
+        self.state = BuildState()
+        self.config: Config | None = None
+        self._pending: set[str] = {"(start)"}
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self.first_build = threading.Event()  # the web pages were built once (or failed)
+        self.idle = threading.Event()  # nothing to build: every change answered, PDFs too
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        for target, name in ((self._build_loop, "serve-build"), (self._watch_loop, "serve-watch-tree"),
+                             (self._watch_config, "serve-watch-config")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def changed(self, paths) -> None:
+        """Something was saved: build again (called by the watchers, and by tests)."""
+        with self._wake:
+            self._pending.update(paths)
+            self.idle.clear()
+            self._wake.notify_all()
+
+    # --- watching --------------------------------------------------------------------
+
+    def watched_folders(self) -> list[Path]:
+        """source/, locales/ and the templates and stylesheets pages are made from."""
+        root = self.config_path.parent
+        folders = [root / "source", root / "locales"]
+        if self.config is not None:
+            folders = [self.config.source_dir, self.config.locales_dir]
+        return [p for p in dict.fromkeys([*folders, TEMPLATE_DIR, PAGE_STATIC_DIR]) if p.is_dir()]
+
+    def _watch_loop(self) -> None:
+        import watchfiles
+
+        while not self._stop.is_set():
+            folders = self.watched_folders()
+            if not folders:
+                self._stop.wait(0.5)
+                continue
+            try:
+                for changes in watchfiles.watch(*folders, stop_event=self._stop, debounce=DEBOUNCE_MS,
+                                                step=STEP_MS, rust_timeout=500, yield_on_timeout=True,
+                                                raise_interrupt=False):
+                    if changes:
+                        self.changed({path for _change, path in changes})
+                    if set(self.watched_folders()) != set(folders):
+                        break  # the configuration moved source/ or locales/: watch the new ones
+            except (FileNotFoundError, OSError) as err:  # a folder removed while watched
+                log.debug("watching again after %s", err)
+                self._stop.wait(0.2)
+
+    def _watch_config(self) -> None:
+        """The configuration file, through its folder (not recursively: the project
+        folder holds the outputs and the virtual environment)."""
+        import watchfiles
+
+        name = self.config_path.name
+        for changes in watchfiles.watch(self.config_path.parent, stop_event=self._stop, recursive=False,
+                                        debounce=DEBOUNCE_MS, step=STEP_MS, rust_timeout=500,
+                                        watch_filter=lambda _change, path: Path(path).name == name,
+                                        raise_interrupt=False):
+            self.changed({path for _change, path in changes})
+
+    # --- building --------------------------------------------------------------------
+
+    def _take_pending(self, wait: bool) -> set[str]:
+        with self._wake:
+            while wait and not self._pending and not self._stop.is_set():
+                self.idle.set()
+                self._wake.wait()
+            pending, self._pending = self._pending, set()
+            return pending
+
+    def _has_pending(self) -> bool:
+        with self._wake:
+            return bool(self._pending)
+
+    def _build_loop(self) -> None:
+        while not self._stop.is_set():
+            changed = self._take_pending(wait=True)
+            if self._stop.is_set():
+                return
+            self._build_pages(changed)
+            self.first_build.set()
+            if any(f in PRINT_FORMATS for f in self.formats) and self.config is not None:
+                self._build_prints(changed)
+
+    def _relative(self, paths) -> list[str]:
+        root = self.config_path.parent
+        shown = []
+        for path in sorted(paths):
+            try:
+                shown.append(str(Path(path).resolve().relative_to(root)))
+            except ValueError:
+                shown.append(str(path))
+        return shown
+
+    def _build_pages(self, changed: set[str]) -> None:
+        state = self.state
+        state.building, state.changed = "html", self._relative(p for p in changed if p != "(start)")
+        self.on_change(state)
+        started = time.perf_counter()
+        errors, notes = [], []
+        try:
+            self.config = load_config(self.config_path)  # the configuration may have changed too
+            if HTML in self.formats:
+                summary = build(self.config, formats=(HTML,), jobs=1, **self.selection)
+                errors, notes = _split(summary)
+        except Exception as err:  # bad input (or a bug) must not stop the server: show it
+            errors = [describe_error(err)]
+            if not isinstance(err, (PipelineError, InputError)):
+                log.exception("build failed")
+        state.errors, state.notes = errors, notes
+        state.seconds = time.perf_counter() - started
+        state.generation += 1
+        state.building = ""
+        self.on_change(state)
+
+    def _build_prints(self, changed: set[str]) -> None:
+        """The PDFs, one handout at a time (the one just saved first), stopping when
+        something else is saved."""
+        config = self.config
+        from pipeline.sources import article_paths
+
+        slugs = [p.stem for p in article_paths(config.source_dir)]
+        if self.selection["slugs"]:
+            slugs = [s for s in slugs if s in self.selection["slugs"]]
+        saved = {Path(p).stem for p in changed}
+        slugs.sort(key=lambda slug: slug not in saved)
+        formats = tuple(f for f in self.formats if f == HTML or f in PRINT_FORMATS)
+        selection = {k: v for k, v in self.selection.items() if k != "slugs"}
+        for slug in slugs:
+            if self._has_pending() or self._stop.is_set():
+                return
+            self.state.building = "pdf"
+            built = False
+            try:
+                summary = build(config, formats=formats, jobs=1, slugs=[slug], **selection)
+                errors, notes = _split(summary)
+                built = bool(summary.built or summary.withdrawn)
+            except Exception as err:
+                errors, notes = [describe_error(err)], []
+            self.state.errors = list(dict.fromkeys(self.state.errors + errors))
+            self.state.notes = list(dict.fromkeys(self.state.notes + notes))
+            self.state.building = ""
+            if built:
+                self.state.pdf_generation += 1
+            if built or errors:
+                self.on_change(self.state)
+
+
+def _split(summary) -> tuple[list[str], list[str]]:
+    """A build's problems as errors (outputs that failed, first in the list: the build
+    records failures as it meets them and the held-back outputs at the end) and notes."""
+    return summary.problems[:summary.failed], summary.problems[summary.failed:]
