@@ -1052,3 +1052,20 @@ def test_the_pdf_reads_images_as_the_web_page_publishes_them(tmp_path):
         assert isinstance(refused.value.error, InputError) == error, url
         assert SECRET_MARK not in str(refused.value)
     assert time.monotonic() - started < 1
+
+
+def test_an_image_refused_after_it_was_published_is_taken_down(tmp_path):
+    """A drawing published by one build and made unsafe before the next: the next
+    build refuses it at its line and takes the published copy down."""
+    project = small_project(tmp_path)
+    published = project / "outputs" / "assets" / "images" / "tms-session.svg"
+    first = run(project, "build", "--clinic", "springfield", "--format", "html", timeout=120)
+    assert first["code"] == 0, first["stderr"]
+    assert published.exists()
+    (project / "source" / "images" / "tms-session.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4">\n<rect width="4"\n height="4"\n'
+        '  onclick="alert(1)"/>\n</svg>\n', encoding="utf-8")
+    second = run(project, "build", "--clinic", "springfield", "--format", "html", timeout=120)
+    assert second["code"] == 2
+    assert "source/images/tms-session.svg:2: error: the SVG has an event handler onclick= on <rect>" in second["stderr"]
+    assert not published.exists()

@@ -108,12 +108,14 @@ class Inputs:
                 size += catalog.stat().st_size
             except OSError:
                 pass
+        # The images the handout shows: PDFs embed them, and loading the handout checks them
+        # (an image made unsafe refuses the handout, its web page too).
+        parts += [f"{name}:{self.file(config.source_dir / name)}"
+                  for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source)})]
         page = digest("\n".join(parts))
         digests = {fmt: digest(f"{page}\n{fmt}") for fmt in formats if fmt not in PRINT_FORMATS}
-        if any(fmt in PRINT_FORMATS for fmt in formats):  # PDFs embed the images the handout shows
-            images = [f"{name}:{self.file(config.source_dir / name)}"
-                      for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source)})]
-            printed = digest("\n".join([page, self.print] + images))
+        if any(fmt in PRINT_FORMATS for fmt in formats):
+            printed = digest("\n".join([page, self.print]))
             digests.update({fmt: digest(f"{printed}\n{fmt}") for fmt in formats if fmt in PRINT_FORMATS})
         return {fmt: digests[fmt] for fmt in formats}, size
 

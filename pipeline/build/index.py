@@ -41,13 +41,22 @@ def write_assets(config: Config, inputs: Inputs, manifest: Manifest, output_dir:
     static = sorted(p for p in STATIC_DIR.iterdir() if p.is_file())
     images_dir = config.source_dir / "images"
     images = sorted(p for p in images_dir.iterdir() if p.is_file()) if images_dir.is_dir() else []
-    digest = inputs.files(static + images, __version__)
+    # The code is part of it: what copy_assets publishes of an image (the checked SVG) is its work.
+    digest = inputs.files(static + images, __version__ + inputs.page)
     if manifest.shared.get("assets") == digest and (output_dir / "assets").is_dir():
         return
     from pipeline.render_html import copy_assets  # the page renderer loads only when something changed
 
-    for path, data in copy_assets(config.source_dir, output_dir).items():
+    published = copy_assets(config.source_dir, output_dir)
+    for path, data in published.items():
         write_if_changed(path, data)
+    outputs = output_dir.resolve()
+    for relative in asset_paths(config):  # an image published before and refused now is taken down
+        path = output_dir / relative
+        if (relative.startswith("assets/images/") and path not in published
+                and path.parent.resolve() == outputs / "assets" / "images"  # never through a planted link
+                and (path.is_symlink() or path.is_file())):
+            path.unlink()
     manifest.shared["assets"] = digest
     manifest.changed = True
 
