@@ -13,6 +13,6 @@ class LoadStages(WorkerPlugin):
     idempotent = True  # registered again by every build on the same cluster: loaded once
 
     def setup(self, worker) -> None:
-        from pipeline.build.workers import init_worker
+        from pipeline.build.workers import init_worker  # on the worker, when it starts
 
         init_worker(True)

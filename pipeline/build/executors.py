@@ -26,6 +26,7 @@ import logging
 import os
 from concurrent.futures import Executor, Future
 
+from pipeline.build.workers import cores
 from pipeline.errors import InputError, PipelineError, shown
 
 ENVIRONMENT = "HANDOUTS_EXECUTOR"  # the executor when --executor is not given
@@ -63,8 +64,6 @@ def make_executor(spec: str, jobs: int | None = None):
     distributed = _import_distributed()
     with contextlib.ExitStack() as stack:
         if spec == DASK_LOCAL:
-            from pipeline.build.workers import cores
-
             cluster = stack.enter_context(local_cluster(jobs or cores()))
             address = cluster.scheduler_address
         else:
@@ -97,7 +96,7 @@ def connect(address: str, distributed=None):
                            f"({shown(err)}); what to do: start it (dask scheduler) and its workers "
                            f"(dask worker {shown(address)}), or build with --executor local") from None
     try:
-        from pipeline.build.dask_plugin import LoadStages
+        from pipeline.build.dask_plugin import LoadStages  # imports Dask: only here, where Dask is wanted
 
         client.register_plugin(LoadStages(), name="handout-pipeline-stages")
         yield client
@@ -108,7 +107,7 @@ def connect(address: str, distributed=None):
 
 def _import_distributed():
     try:
-        import distributed
+        import distributed  # an optional extra, loaded only for a Dask executor
     except ImportError:
         raise ClusterError(f"a Dask executor needs Dask, which is not installed; what to do: {INSTALL_HINT}") \
             from None
