@@ -28,6 +28,7 @@ from pipeline.readability.targets import TARGETS, measure_for
 from pipeline.readability.wordlist import load_word_list
 from pipeline.sources import article_paths, load_articles
 from pipeline.translate import localized_blocks
+from pipeline.variants import base_of, is_variant
 
 # The module that counts and computes each measure's figures.
 MODULES = {"english": english, "devanagari": devanagari, "spanish": spanish}
@@ -102,6 +103,8 @@ def check_articles(config: Config, articles: list[Article], locales: list[str]) 
                 reports.append(report_for(source_reading))
                 continue
             outcome = read_translation(config, article, locale, source_reading)
+            if outcome is None:  # a regional variant with nothing of its own: its text is the source's
+                continue
             if isinstance(outcome, Skipped):
                 skipped.append(outcome)
             else:
@@ -136,16 +139,22 @@ def read_source(config: Config, article: Article) -> Reading:
     return reading
 
 
-def read_translation(config: Config, article: Article, locale: str, source: Reading) -> Reading | Skipped:
-    """A translation's own reading, or why it cannot be measured."""
+def read_translation(config: Config, article: Article, locale: str, source: Reading) -> Reading | Skipped | None:
+    """A translation's own reading, or why it cannot be measured.
+
+    A regional variant of the source language (en_US) is read as its readers get it:
+    the whole handout, its own blocks in place of the source's, every flag at the
+    handout's line of the block (the flagged text shows which); with no catalog of
+    its own it is the source text, already read (None)."""
     source_path = display_path(article.path, config.root)
     measure = measure_name(config, locale)
     if measure is None:
         return Skipped(article.slug, source_path, locale, f"no readability measure for '{locale}' yet")
     catalog_file = catalog_path(config.locales_dir, locale, article.slug)
     shown = display_path(catalog_file, config.root)
+    source_variant = is_variant(config, locale) and base_of(locale) == config.source_language
     if not catalog_file.exists():
-        return Skipped(article.slug, source_path, locale, f"no catalog {shown} yet")
+        return None if source_variant else Skipped(article.slug, source_path, locale, f"no catalog {shown} yet")
     try:
         blocks = localized_blocks(config, article, locale)
     except InputError as err:
@@ -153,7 +162,8 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
     pairs = _pair_with_source(blocks, article.blocks)
     if not pairs:
         return Skipped(article.slug, source_path, locale, f"nothing translated yet in {shown}")
-    entry_lines = catalog_entry_lines(catalog_file)
+    entry_lines = {} if source_variant else catalog_entry_lines(catalog_file)
+    shown = source_path if source_variant else shown
     entry_lines = {translated: entry_lines[original.key] for translated, original in pairs
                    if original.key in entry_lines}
     source_block = dict(pairs)
