@@ -11,7 +11,10 @@ handouts, each in English and Marathi, for the Pune clinic), and one run measure
 - a rebuild where nothing changed;
 - a rebuild after one handout was edited, and that handout's own render time;
 - ``extract``, ``update`` and ``check`` over the whole corpus;
-- peak memory of the largest build process (a worker) and of the baseline.
+- peak memory of the largest build process (a worker) and of the baseline;
+- the same full build on a Dask cluster on this machine (``--executor dask-local``,
+  as many workers as the local pool, cluster start-up included), alternating with the
+  local build, and whether its outputs are byte-identical to the local build's.
 
     make bench                              # N = 10, 100, 1000
     .venv/bin/python bench/bench_build.py --quick
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -49,6 +53,7 @@ TARGET_NOOP = 2.0  # seconds, 1,000 handouts × 2 locales
 TARGET_EDIT_OVERHEAD = 3.0  # seconds beyond the edited handout's own render time
 TARGET_GROWTH = 1.10  # T(1000) ÷ (10 × T(100))
 TARGET_MEMORY = 500 * 2**20  # bytes per worker
+TARGET_CLUSTER_OVERHEAD = 0.15  # dask-local ÷ local - 1, at N = 100
 
 # Runs a command and reports its wall time, CPU time and the peak memory of its largest
 # process (ru_maxrss of the children). It adopts the command's orphaned descendants
@@ -112,7 +117,17 @@ class Row:
     process_peak: int | None = None  # bytes, largest process of the full build (getrusage)
     baseline_peak: int | None = None
     build_timings: str = ""
+    cluster: float | None = None  # the full build on dask-local
+    cluster_cpu: float | None = None
+    cluster_identical: bool | None = None  # its outputs are the local build's, byte for byte
+    cluster_timings: str = ""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def cluster_ratio(self) -> float | None:
+        if self.cluster is None or self.full is None:
+            return None
+        return self.cluster / self.full
 
     @property
     def ratio(self) -> float | None:
@@ -237,6 +252,15 @@ def commands_available() -> set[str]:
     return set(re.findall(r"^    (\S+)", text, re.M))
 
 
+def outputs_digest(project: Path) -> dict[str, str]:
+    """Every output file's SHA-256 (not the manifest or the lock)."""
+    import hashlib
+
+    outputs = project / "outputs"
+    return {str(p.relative_to(outputs)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(outputs.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+
+
 def pdfs_written(project: Path, slugs: set[str] | None = None) -> list[dict]:
     """The PDFs the build wrote: what the baseline renders again."""
     jobs = []
@@ -305,7 +329,7 @@ def _baseline_worker(project: Path, jobs_file: Path, result_file: Path) -> None:
 
 
 def bench_size(n: int, *, jobs: int, full_pdfs: bool, noop_runs: int, repeat: int, commands: set[str],
-               scratch: Path, say) -> Row:
+               scratch: Path, say, cluster: bool = False) -> Row:
     row = Row(n, units=n * len(LOCALES))
     project = scratch / f"n{n}"
     facts = make_project(project, n)
@@ -341,6 +365,18 @@ def bench_size(n: int, *, jobs: int, full_pdfs: bool, noop_runs: int, repeat: in
                 row.baseline, row.baseline_cpu = result["seconds"], result["cpu"]
             row.baseline_peak = max(row.baseline_peak or 0, result["peak"])
             say(f"N={n}: baseline {result['seconds']:.1f}s")
+        if cluster:
+            local_outputs = outputs_digest(project)
+            say(f"N={n}: full build on dask-local …")
+            run = measure(pipeline_command("build", "--force", "--executor", "dask-local", *jobs_args, *formats),
+                          project, logs / f"cluster{attempt}.log")
+            _require(run, "full build on dask-local")
+            if row.cluster is None or run["seconds"] < row.cluster:
+                row.cluster, row.cluster_cpu = run["seconds"], run["cpu"]
+                row.cluster_timings = _timings_line(run["output"])
+            identical = outputs_digest(project) == local_outputs
+            row.cluster_identical = identical if row.cluster_identical is None else row.cluster_identical and identical
+            say(f"N={n}: dask-local {run['seconds']:.1f}s ({'byte-identical' if identical else 'DIFFERENT outputs'})")
     if row.held:
         row.notes.append(f"{row.held} PDF(s) held back by QA errors; the baseline renders only those written")
     if repeat > 1:
@@ -456,7 +492,13 @@ def table(rows: list[Row]) -> str:
           _s(r.edit, 2) + (f" ({_s(r.edit_render, 2)})" if r.edit_render is not None else ""),
           _s(r.extract, 2), _s(r.update, 2), _s(r.check, 2),
           f"{_mb(r.worker_peak)} ({_mb(r.process_peak)})", _mb(r.baseline_peak)] for r in rows])
-    return "\n".join(first + [""] + second)
+    third = markdown(
+        ["N handouts × locales", "local pool", "dask-local (same workers)", "dask ÷ local", "CPU: local", "CPU: dask",
+         "outputs"],
+        [[f"{r.n:,} × {len(LOCALES)}", _s(r.full), _s(r.cluster), ratio(r.cluster_ratio), _s(r.full_cpu),
+          _s(r.cluster_cpu), "byte-identical" if r.cluster_identical else "DIFFERENT"]
+         for r in rows if r.cluster is not None])
+    return "\n".join(first + [""] + second + ([""] + third if len(third) > 2 else []))
 
 
 def verdicts(rows: list[Row]) -> list[str]:
@@ -502,6 +544,17 @@ def verdicts(rows: list[Row]) -> list[str]:
                     out.append(f"      growth of {label}: T(1000) ÷ (10 × T(100)) = {growth:.2f}")
             elif name == "full" and a and b:
                 line(None, "growth of the full build: the two sizes were not built alike")
+    for r in rows:
+        if r.cluster_ratio is not None:
+            text = (f"N={r.n}: dask-local ÷ local pool = {r.cluster:.1f} ÷ {r.full:.1f} = {r.cluster_ratio:.2f}, "
+                    f"overhead {100 * (r.cluster_ratio - 1):+.0f} % (target ≤ {100 * TARGET_CLUSTER_OVERHEAD:.0f} % "
+                    f"at N=100); outputs {'byte-identical' if r.cluster_identical else 'DIFFERENT'}")
+            if r.n == 100:
+                line(r.cluster_ratio <= 1 + TARGET_CLUSTER_OVERHEAD and bool(r.cluster_identical), text)
+            elif not r.cluster_identical:
+                line(False, text)
+            else:  # the cluster's start-up weighs more on a small corpus: the target is at N=100
+                out.append(f"      {text}")
     peaks = [r.worker_peak or r.process_peak for r in rows if (r.worker_peak or r.process_peak)]
     if peaks:
         line(max(peaks) < TARGET_MEMORY, f"peak memory per worker {max(peaks) / 2**20:.0f} MB "
@@ -525,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, metavar="K",
                         help="run the full build and the baseline K times each and keep the fastest "
                              "(default: 3 up to 10 handouts, 1 above)")
+    parser.add_argument("--no-cluster", action="store_true",
+                        help="skip the full build on dask-local (measured when Dask is installed)")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic projects")
     parser.add_argument("--workdir", type=Path, default=None, help="where to make them (default: a temporary folder)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -546,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:6.0f}s] {text}", file=sys.stderr, flush=True)
 
     info = machine()
+    cluster = not args.no_cluster and importlib.util.find_spec("distributed") is not None
     load_before = os.getloadavg()
     commands = commands_available()
     rows = []
@@ -553,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             repeat = args.repeat or (3 if n <= 10 and not args.quick else 1)
             rows.append(bench_size(n, jobs=jobs, full_pdfs=n <= args.full_up_to, noop_runs=noop_runs,
-                                   repeat=repeat, commands=commands, scratch=scratch, say=say))
+                                   repeat=repeat, commands=commands, scratch=scratch, say=say, cluster=cluster))
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -570,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         if row.build_timings:
             print(f"N={row.n} build {row.build_timings}")
+        if row.cluster_timings:
+            print(f"N={row.n} dask-local build {row.cluster_timings}")
         for note in row.notes:
             print(f"N={row.n} note: {note}")
     print()
@@ -577,7 +635,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "jobs": jobs, "load": [load_before, load_after],
-                                         "rows": [asdict(r) | {"ratio": r.ratio} for r in rows]}, indent=1))
+                                         "rows": [asdict(r) | {"ratio": r.ratio, "cluster_ratio": r.cluster_ratio}
+                                                  for r in rows]}, indent=1))
     return 0
 
 
