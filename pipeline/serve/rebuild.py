@@ -186,8 +186,13 @@ class Rebuilder:
         try:
             self.config = load_config(self.config_path)  # the configuration may have changed too
             if HTML in self.formats:
-                summary = build(self.config, formats=(HTML,), jobs=1, **self.selection)
-                errors, notes = _split(summary)
+                selection = dict(self.selection)
+                saved = self._handouts(changed)
+                if saved:  # only handouts and their catalogs: plan only theirs
+                    selection["slugs"] = [s for s in saved if not self.selection["slugs"] or s in self.selection["slugs"]]
+                if selection["slugs"] != []:
+                    summary = build(self.config, formats=(HTML,), jobs=1, **selection)
+                    errors, notes = _split(summary)
         except Exception as err:  # bad input (or a bug) must not stop the server: show it
             errors = [describe_error(err)]
             if not isinstance(err, (PipelineError, InputError)):
@@ -197,6 +202,22 @@ class Rebuilder:
         state.generation += 1
         state.building = ""
         self.on_change(state)
+
+    def _handouts(self, changed: set[str]) -> list[str] | None:
+        """The handouts saved, when every change is a handout or one of its catalogs
+        (anything else, an image, a glossary, the configuration, may touch every page)."""
+        config = self.config
+        slugs = []
+        for path in changed:
+            path = Path(path)
+            if path.suffix == ".md" and path.parent == config.source_dir and path.is_file():
+                slugs.append(path.stem)
+            elif (path.suffix == ".po" and path.parent.name == "LC_MESSAGES" and path.stem != "ui"
+                  and path.parents[2] == config.locales_dir and (config.source_dir / f"{path.stem}.md").is_file()):
+                slugs.append(path.stem)
+            else:
+                return None
+        return sorted(set(slugs)) or None
 
     def _build_prints(self, changed: set[str]) -> None:
         """The PDFs, one handout at a time (the one just saved first), stopping when

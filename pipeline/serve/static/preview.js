@@ -76,6 +76,7 @@ function listen() {
   const events = new EventSource("/__serve/events");
   events.addEventListener("build", (event) => {
     const state = JSON.parse(event.data);
+    if (!state.building) view.latest = state.generation;
     showState(state);
     if (state.building) return;
     if (state.generation > view.generation) refresh(true);
@@ -102,10 +103,15 @@ async function refresh(reload) {
   if (loading) { loading.again = loading.again === "force" ? "force" : (reload || loading.again || "data"); return; }
   loading = {again: false};
   try {
-    const data = await fetchData();
     const frame = $("page");
-    const stale = data.state.generation !== view.generation;
-    if (reload === "force" || !frame.getAttribute("src") || (reload && stale)) await loadFrame(data.state.generation);
+    const known = view.latest;  // told by the last event: load the page and its data side by side
+    const stale = known !== undefined && known !== view.generation;
+    const early = (reload === "force" || (reload && stale)) && known !== undefined ? loadFrame(known) : null;
+    const data = await fetchData();
+    if (early) await early;
+    if (!early && (reload === "force" || !frame.getAttribute("src") || (reload && data.state.generation !== view.generation))) {
+      await loadFrame(data.state.generation);
+    }
     view.data = data;
     view.pdfGeneration = data.state.pdf_generation;
     showState(data.state);
