@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, small_project
+from conftest import MINIMAL_HANDOUT, ROOT, run_cli, small_project
 from pipeline.build import build
 from pipeline.config import load_config
 from pipeline.errors import InputError
@@ -17,16 +17,6 @@ from pipeline.model import ReviewPolicy, Reviewer
 from pipeline.review import CURRENT, DUE_SOON, OVERDUE, add_months, review_status, reviewed_in, today
 from pipeline.sources import load_article
 
-HANDOUT = """---
-title: A handout
-summary: What it is about.
-reviewed: 2026-01-05
-sources:
-  - A guideline
----
-
-Some text.
-"""
 REVIEWED = dt.date(2026, 1, 5)  # the small project's handout (tests/hostile/handout.md)
 DUE = dt.date(2027, 1, 5)  # 12 months later
 
@@ -75,14 +65,14 @@ def test_the_planner_reads_the_review_date_the_handout_reader_reads(tmp_path):
     for path in sorted((ROOT / "source").glob("*.md")):
         article = load_article(path)
         assert reviewed_in(path.read_bytes()) == (article.reviewed, article.reviewed_line)
-    quoted = HANDOUT.replace("reviewed: 2026-01-05", "reviewed: '2026-01-05'  # by Dr A")
+    quoted = MINIMAL_HANDOUT.replace("reviewed: 2026-01-05", "reviewed: '2026-01-05'  # by Dr A")
     assert reviewed_in(quoted.encode()) == (dt.date(2026, 1, 5), 4)
     assert reviewed_in(b"no front matter\nreviewed: 2026-01-05\n") is None
 
 
 def write_handout(tmp_path: Path, front: str) -> Path:
     path = tmp_path / "x.md"
-    path.write_text(HANDOUT.replace("reviewed: 2026-01-05", front), encoding="utf-8")
+    path.write_text(MINIMAL_HANDOUT.replace("reviewed: 2026-01-05", front), encoding="utf-8")
     return path
 
 
