@@ -45,7 +45,9 @@ def imported_names(name: str, node: ast.AST) -> list[str]:
         base = f"{base}.{node.module}" if node.module else base
     else:
         base = node.module
-    return [base] + [f"{base}.{alias.name}" for alias in node.names]
+    # ``from package import module`` is an import of that module (its package loads
+    # first, as for any import); ``from module import name`` one of the module
+    return [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
 
 
 def own_module(imported: str) -> str | None:

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from pipeline import cli
 
+# The commands the project promises (docs, Makefile and CI call them), in --help's order.
 COMMANDS = ["build", "check", "extract", "update", "init-locale", "stats", "qa", "audit"]
 
 
@@ -20,9 +21,10 @@ def test_help_lists_every_command_and_each_has_its_own(capsys):
         cli.main(["--help"])
     assert stop.value.code == 0
     listed = capsys.readouterr().out
-    assert all(f"    {command} " in listed or f"    {command}\n" in listed for command in COMMANDS)
-    assert list(cli.COMMAND_MODULES) == COMMANDS
-    for command in COMMANDS:
+    assert [command for command in cli.COMMAND_MODULES if command in COMMANDS] == COMMANDS
+    for command in cli.COMMAND_MODULES:
+        assert f"    {command} " in listed or f"    {command}\n" in listed, command
+    for command in cli.COMMAND_MODULES:
         with pytest.raises(SystemExit) as stop:
             cli.main([command, "--help"])
         assert stop.value.code == 0

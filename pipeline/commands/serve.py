@@ -10,6 +10,7 @@ from pipeline.commands.common import add_locale_option
 from pipeline.errors import InputError
 from pipeline.formats import DEFAULT_FORMATS, FORMATS
 from pipeline.model import Config
+from pipeline.serve import PreviewServer
 
 DESCRIPTION = """Build the web pages, serve the output folder on a local address and
 build again whenever a handout, a catalog, the configuration or a template is saved:
@@ -36,8 +37,6 @@ def add_command(subparsers, common) -> None:
 
 
 def run(config: Config, args) -> int:
-    from pipeline.serve import PreviewServer
-
     if not 0 <= args.port <= 65535:
         raise InputError(None, None, f"--port {args.port} is not a port number", "use 1 to 65535, or 0 for any")
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else DEFAULT_FORMATS

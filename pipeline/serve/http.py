@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from pipeline.serve import overlays
 from pipeline.serve.paths import STATIC_DIR, Refused, path_parts, read_safe, safe_file
 from pipeline.serve.rebuild import describe_error
+from pipeline.sources import load_article
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,6 @@ class PreviewHandler(BaseHTTPRequestHandler):
                         except Exception as err:  # bad input shows in the preview, like the build's errors
                             data[name] = {"available": False, "error": describe_error(err)}
                 try:
-                    from pipeline.sources import load_article
-
                     data["blocks"] = overlays.blocks_json(load_article(config.source_dir / f"{ref.slug}.md"))
                 except Exception as err:
                     data["blocks"] = []
