@@ -376,6 +376,11 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     )
 
 
+# A locale's writing direction follows its script (ISO 15924) unless it says otherwise.
+RTL_SCRIPTS = {"Arab": "rtl", "Hebr": "rtl", "Syrc": "rtl", "Thaa": "rtl", "Nkoo": "rtl", "Adlm": "rtl", "Rohg": "rtl"}
+DIGIT_POLICIES = ("latin", "devanagari", "extended-arabic-indic")
+
+
 def _load_locale(code, parent: _Reader, root: Path) -> Locale:
     if not LOCALE_PATTERN.match(code):
         raise InputError(parent.path, parent.line(code), f"'{code}' is not a locale code",
@@ -383,13 +388,14 @@ def _load_locale(code, parent: _Reader, root: Path) -> Locale:
     reader = parent.child(code)
     reader.check_keys({"name", "english_name", "direction", "digits", "script", "glossary"})
     glossary = reader.project_path("glossary", root, required=False)
+    script = reader.string("script", "Latn", required=False)
     return Locale(
         code=code,
         name=reader.string("name"),
         english_name=reader.string("english_name", code, required=False),
-        direction=reader.choice("direction", ("ltr", "rtl"), "ltr"),
-        digits=reader.choice("digits", ("latin", "devanagari"), "latin"),
-        script=reader.string("script", "Latn", required=False),
+        direction=reader.choice("direction", ("ltr", "rtl"), RTL_SCRIPTS.get(script, "ltr")),
+        digits=reader.choice("digits", DIGIT_POLICIES, "latin"),
+        script=script,
         glossary=glossary,
     )
 

@@ -114,9 +114,9 @@ class Locale:
     code: str  # BCP 47 / gettext code: en, mr
     name: str  # the language's name in itself: English, मराठी
     english_name: str
-    direction: str = "ltr"
-    digits: str = "latin"  # latin | devanagari
-    script: str = "Latn"  # Latn | Deva
+    direction: str = "ltr"  # ltr | rtl (by default from the script: Arab is rtl)
+    digits: str = "latin"  # latin | devanagari | extended-arabic-indic
+    script: str = "Latn"  # ISO 15924: Latn | Deva | Arab
     glossary: Path | None = None
 
 

@@ -12,7 +12,7 @@ are reported for the translator to look at.
 | numbers              | error    | numbers added, dropped or changed (० – ९ count as 0 – 9)   |
 | placeholders         | error    | clinic variables such as {crisis_number}, %(name)s         |
 | interface_fields     | error    | an interface string's fields: no {0}, width, !r or stray % |
-| end_mark             | warning  | a missing, doubled or changed end mark (. ? ! ।)           |
+| end_mark             | warning  | a missing, doubled or changed end mark (. ? ! । ۔ ؟)       |
 | identical_to_source  | error*   | the source text copied as the translation                  |
 | glossary_terms       | warning  | a glossary term translated another way                     |
 
@@ -49,7 +49,10 @@ WARNING = "warning"
 
 # End marks per language; "…" stands for an ellipsis however it is typed.
 END_MARKS = ".?!…"
-EXTRA_END_MARKS = {"mr": "।", "hi": "।", "ne": "।", "sa": "।॥", "bn": "।"}
+EXTRA_END_MARKS = {"mr": "।", "hi": "।", "ne": "।", "sa": "।॥", "bn": "।",
+                   # Arabic script: full stop ۔ (Urdu) and question mark ؟; the comma ، ends nothing
+                   "ur": "۔؟", "ar": "؟", "fa": "؟", "ps": "۔؟", "sd": "۔؟"}
+QUESTION_MARKS = "?؟"
 
 
 @dataclass(frozen=True)
@@ -378,7 +381,7 @@ def end_mark(entry: Entry) -> Iterator[Problem]:
                             f"the translation has no end mark; the source ends with '{source_mark}'")
     elif len(mark) > 1 and mark != source_mark:
         yield entry.problem(WARNING, "end_mark", f"doubled end mark '{mark}' at the end of the translation")
-    elif "?" in source_mark and mark and "?" not in mark:
+    elif "?" in source_mark and mark and not any(q in mark for q in QUESTION_MARKS):
         yield entry.problem(WARNING, "end_mark", f"the source asks a question; the translation ends with '{mark}'")
 
 

@@ -34,6 +34,14 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
+# A locale's ``digits`` policy (clinics.yaml) -> how its text prints 0-9. Extended
+# Arabic-Indic (U+06F0-U+06F9) are the digits of Urdu and Persian, not the Arabic-Indic
+# ٠-٩ of Arabic (whose 4, 5, 6 and 7 differ); the font draws Urdu's forms under lang="ur".
+DIGITS = {
+    "latin": None,
+    "devanagari": DEVANAGARI_DIGITS,
+    "extended-arabic-indic": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),
+}
 
 # What survives sanitising the article body: the Markdown we support, nothing that runs.
 ALLOWED_TAGS = {
@@ -111,18 +119,19 @@ def _templates_for(ui: InterfaceText) -> jinja2.Environment:
 
 
 def localize_digits(text: str, locale: Locale) -> str:
-    return text.translate(DEVANAGARI_DIGITS) if locale.digits == "devanagari" else text
+    table = DIGITS[locale.digits]
+    return text.translate(table) if table else text
 
 
 class _DigitLocalizer(HTMLParser):
     """Re-emits an HTML document unchanged except for digits in text whose language
-    (the nearest ``lang`` above it) prints Devanagari digits."""
+    (the nearest ``lang`` above it) prints digits of its own script."""
 
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
-    def __init__(self, devanagari_languages: set[str]):
+    def __init__(self, languages: dict[str, dict]):
         super().__init__(convert_charrefs=False)
-        self.languages = devanagari_languages
+        self.languages = languages  # language -> its digit table
         self.out: list[str] = []
         self.open: list[tuple[str, str | None]] = []  # (tag, language in force)
 
@@ -146,7 +155,7 @@ class _DigitLocalizer(HTMLParser):
 
     def handle_data(self, data):
         if self._language() in self.languages and self.open and self.open[-1][0] not in ("script", "style"):
-            data = data.translate(DEVANAGARI_DIGITS)
+            data = data.translate(self.languages[self._language()])
         self.out.append(data)
 
     def handle_entityref(self, name):
@@ -163,9 +172,9 @@ class _DigitLocalizer(HTMLParser):
 
 
 def localize_digits_in_html(html: str, locales: dict[str, Locale]) -> str:
-    """Print digits in each part's own script: Devanagari digits in text whose
-    language prints them, never in attributes (URLs, tel: links) or other languages."""
-    languages = {code for code, locale in locales.items() if locale.digits == "devanagari"}
+    """Print digits in each part's own script (Devanagari, Extended Arabic-Indic) in text
+    whose language prints them, never in attributes (URLs, tel: links) or other languages."""
+    languages = {code: DIGITS[locale.digits] for code, locale in locales.items() if DIGITS[locale.digits]}
     if not languages:
         return html
     parser = _DigitLocalizer(languages)

@@ -28,7 +28,8 @@ from pipeline.model import Clinic, Locale
 from pipeline.render_html import STATIC_DIR, localize_digits, tel_target
 
 PAPER = {"A4": "A4", "Letter": "letter"}
-COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari"}
+COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari",
+                 "extended-arabic-indic": "persian"}  # CSS's "persian" counts in U+06F0-U+06F9
 PRINT_CSS = STATIC_DIR / "print.css"  # the running footer; PDFs only
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
 BLEED = "3mm"
