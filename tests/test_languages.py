@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from textstat.backend import metrics as textstat_metrics
 
 from conftest import ROOT, msgfmt_check
+from test_print import devanagari_glyph_ids, letter_forms
 from pipeline.catalogs import catalog_path, catalog_stats, read_catalog, template_domains, template_path
 from pipeline.config import load_config
 from pipeline.qa import check_catalog
@@ -191,3 +192,15 @@ def test_dates_and_digits_follow_each_language(outputs):
     assert not any(digit in hindi for digit in "०१२३४५६७८९")
     assert "1 de noviembre de 2026" in spanish_page
     assert "marque 2" in spanish_page and "AYUDA" in spanish_page
+
+
+def test_hindi_pdfs_print_hindi_letter_forms(outputs):
+    """lang="hi" reaches HarfBuzz: ल and श in their Hindi forms, never Marathi's."""
+    forms = letter_forms()
+    hindi = {hindi_glyph for hindi_glyph, _ in forms.values()}
+    marathi = {marathi_glyph for _, marathi_glyph in forms.values()}
+    pdfs = sorted((outputs / "pune" / "hi").glob("*.pdf"))
+    assert len(pdfs) >= 5
+    for path in pdfs:
+        used = devanagari_glyph_ids(path)
+        assert used & hindi and not used & marathi, path.name
