@@ -1,4 +1,4 @@
-"""Reading measures for Marathi and other text in Devanagari script.
+"""Reading measures for Marathi, Hindi and other text in Devanagari script.
 
 textstat has no Devanagari language, and its punctuation filter strips vowel signs,
 virama and anusvara, so we count ourselves, in aksharas (orthographic syllables).
