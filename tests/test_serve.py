@@ -1,7 +1,7 @@
 """The live preview (``python -m pipeline serve``): a real server on a free port over a
 copy of the project, real saves on disk, and the page seen in headless Chromium.
 
-Each server builds one handout for the Pune clinic (English and Marathi), web pages
+Each server builds one handout for the Pune clinic in English and Marathi, web pages
 only unless a test needs the PDF, so the suite stays quick."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pytest
 from conftest import ROOT, copy_project, run_cli
 from test_accessibility import AXE_JS, AXE_TAGS, CHROMIUM, _tool, describe
 
-from pipeline.config import load_config
 from pipeline.formats import HTML, PDF
 from pipeline.serve import PreviewServer
 from pipeline.serve.paths import Refused, safe_file
@@ -34,8 +33,8 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
-def start(project: Path, formats=(HTML,), locales=None) -> PreviewServer:
-    server = PreviewServer(project / "clinics.yaml", port=0, formats=formats, clinics=["pune"], locales=locales,
+def start(project: Path, formats=(HTML,), locales=("en", "mr")) -> PreviewServer:
+    server = PreviewServer(project / "clinics.yaml", port=0, formats=formats, clinics=["pune"], locales=list(locales),
                            slugs=[SLUG]).start()
     assert server.rebuilder.first_build.wait(60), "the first build did not finish"
     assert server.rebuilder.idle.wait(120)
@@ -45,6 +44,38 @@ def start(project: Path, formats=(HTML,), locales=None) -> PreviewServer:
 @pytest.fixture
 def server(project):
     server = start(project)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One server for the tests that only read (they change nothing on disk)."""
+    server = start(copy_project(tmp_path_factory.mktemp("shared") / "project"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def restoring(tmp_path_factory):
+    """One server for the tests that put back every file they break."""
+    server = start(copy_project(tmp_path_factory.mktemp("restoring") / "project"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def printing(tmp_path_factory):
+    """A server that makes PDFs too, over a project whose Marathi catalog has a fuzzy
+    entry and one QA rejects (so its PDF is held back and the English one printed)."""
+    project = copy_project(tmp_path_factory.mktemp("printing") / "project")
+    edit(project / CATALOG, 'msgstr "TMS उपचारांचा कोर्स कसा असतो"', 'msgstr "TMS उपचारांचा 5 कोर्स कसा असतो"')
+    text = (project / CATALOG).read_text(encoding="utf-8")
+    (project / CATALOG).write_text(text.replace('#: source/what-a-course-of-tms-is-like.md:16\n',
+                                                '#: source/what-a-course-of-tms-is-like.md:16\n#, fuzzy\n', 1),
+                                   encoding="utf-8")
+    server = start(project, formats=(HTML, PDF))
+    server.project = project
     yield server
     server.stop()
 
@@ -169,7 +200,8 @@ def errors_shown(tab) -> str:
 
 
 @pytest.mark.parametrize("case", ["yaml", "catalog", "variable"])
-def test_bad_input_shows_its_file_and_line_in_the_page_until_fixed(server, project, tab, case, capsys):
+def test_bad_input_shows_its_file_and_line_in_the_page_until_fixed(restoring, tab, case, capsys):
+    server, project = restoring, restoring.config.root
     open_preview(tab, server, f"pune/mr/{SLUG}.html")
     if case == "yaml":
         path, old, new = project / "clinics.yaml", "clinics:", "clinics: [\n"
@@ -204,10 +236,11 @@ def flagged_in_page(tab, kind: str) -> list[int]:
 
 
 @pytest.mark.parametrize("locale", ["en", "mr"])
-def test_the_readability_overlay_marks_what_check_reports(server, project, tab, locale):
+def test_the_readability_overlay_marks_what_check_reports(shared, tab, locale):
     from pipeline.readability.measure import check_handouts
 
-    config = load_config(project / "clinics.yaml")
+    server = shared
+    config = server.config
     report = check_handouts(config, [SLUG], [locale]).reports[0]  # what `check` computes and prints
     expected = sorted(f.line for f in report.flags if f.kind == "hard_sentence")
     assert expected
@@ -229,7 +262,8 @@ def test_the_readability_overlay_marks_what_check_reports(server, project, tab, 
     assert " → " in title and (".md:" in title or ".po:" in title)
 
 
-def test_the_overlays_switch_off_and_on_from_the_keyboard(server, tab):
+def test_the_overlays_switch_off_and_on_from_the_keyboard(shared, tab):
+    server = shared
     open_preview(tab, server, f"pune/en/{SLUG}.html")
     marks = "() => document.getElementById('page').contentDocument.querySelectorAll('mark.hp-flag').length"
     assert tab.evaluate(marks) == 0
@@ -258,7 +292,7 @@ def test_the_translation_overlay_shows_a_fuzzy_block_after_a_source_edit(server,
     assert run_cli(project, "extract") == 0
     assert run_cli(project, "update") == 0
     badge = tab.frame_locator("#page").locator(".hp-badge.fuzzy")
-    badge.wait_for(timeout=SECOND * 1000)
+    badge.wait_for(timeout=5000)
     catalog_line = re.search(rf"{re.escape(CATALOG)}:(\d+)", badge.inner_text())
     assert catalog_line, badge.inner_text()
     lines = (project / CATALOG).read_text(encoding="utf-8").splitlines()
@@ -293,77 +327,87 @@ def run_axe_everywhere(tab) -> list[str]:
     return problems
 
 
-def test_axe_finds_no_violations_with_each_overlay(project, tab):
-    """Every overlay on at once: an English page with its PDF's pages, and a Marathi
-    page with a fuzzy block and a block QA rejects (its PDF held back)."""
-    edit(project / CATALOG, 'msgstr "TMS उपचारांचा कोर्स कसा असतो"', 'msgstr "TMS उपचारांचा 5 कोर्स कसा असतो"')
-    text = (project / CATALOG).read_text(encoding="utf-8")
-    (project / CATALOG).write_text(text.replace('#: source/what-a-course-of-tms-is-like.md:16\n',
-                                                '#: source/what-a-course-of-tms-is-like.md:16\n#, fuzzy\n', 1),
-                                   encoding="utf-8")
-    server = start(project, formats=(HTML, PDF))
-    try:
-        frame = tab.frame_locator("#page")
-        open_preview(tab, server, f"pune/en/{SLUG}.html", "readability,translation,print")
-        frame.locator("mark.hp-flag").first.wait_for()
-        tab.locator("#print-panel .pages img").first.wait_for()
-        problems = run_axe_everywhere(tab)
-        open_preview(tab, server, f"pune/mr/{SLUG}.html", "readability,translation,print")
-        frame.locator("mark.hp-flag").first.wait_for()
-        frame.locator(".hp-badge.fuzzy").first.wait_for()
-        frame.locator(".hp-badge.rejected").first.wait_for()
-        tab.locator("#print-panel").get_by_text("Not published").first.wait_for()
-        problems += run_axe_everywhere(tab)
-        assert not problems, "\n".join(problems)
-    finally:
-        server.stop()
+def test_print_preview_and_axe_with_every_overlay(printing, tab):
+    """One server that makes PDFs (they take the longest to start): the print
+    preview's pages, then axe-core with every overlay on."""
+    check_print_preview(printing, tab)
+    check_axe_with_every_overlay(printing, tab)
 
 
-def test_the_print_preview_shows_the_pages_of_the_fresh_pdf(project, tab):
+def check_print_preview(printing, tab) -> None:
     import pikepdf
 
-    server = start(project, formats=(HTML, PDF), locales=["en"])
-    try:
-        open_preview(tab, server, f"pune/en/{SLUG}.html", "print")
-        images = tab.locator("#print-panel .pages img")
-        images.first.wait_for()
-        pdf = project / "outputs" / f"pune/en/{SLUG}.pdf"
-        with pikepdf.open(pdf) as document:
-            pages = len(document.pages)
-        assert images.count() == pages
-        summary = tab.locator("#print-panel").inner_text()
-        assert re.search(rf"\b{pages} pages?\b", summary), summary
-        if importlib.util.find_spec("pipeline.page_fill"):
-            assert re.search(rf"\b{pages} pages?, last page \d+% full", summary), summary
-        status, png = get(server, f"/__serve/api/pdf-page?path=pune/en/{SLUG}.pdf&page=1")
-        assert status == 200 and png.startswith(b"\x89PNG")
-        assert get(server, f"/__serve/api/pdf-page?path=pune/en/{SLUG}.pdf&page={pages + 1}")[0] == 404
-        status, body = get(server, f"/pune/en/{SLUG}.pdf")
-        assert body == pdf.read_bytes()
+    server, project = printing, printing.project
+    open_preview(tab, server, f"pune/en/{SLUG}.html", "print")
+    images = tab.locator("#print-panel .pages img")
+    images.first.wait_for()
+    pdf = project / "outputs" / f"pune/en/{SLUG}.pdf"
+    with pikepdf.open(pdf) as document:
+        pages = len(document.pages)
+    assert images.count() == pages
+    summary = tab.locator("#print-panel").inner_text()
+    assert re.search(rf"\b{pages} pages?\b", summary), summary
+    if importlib.util.find_spec("pipeline.page_fill"):
+        assert re.search(rf"\b{pages} pages?, last page \d+% full", summary), summary
+    status, png = get(server, f"/__serve/api/pdf-page?path=pune/en/{SLUG}.pdf&page=1")
+    assert status == 200 and png.startswith(b"\x89PNG")
+    assert get(server, f"/__serve/api/pdf-page?path=pune/en/{SLUG}.pdf&page={pages + 1}")[0] == 404
+    status, body = get(server, f"/pune/en/{SLUG}.pdf")
+    assert body == pdf.read_bytes()
 
-        before = pdf.read_bytes()
-        edit(project / "source" / f"{SLUG}.md", "You stay awake.", "You stay awake the whole time.")
-        wait_until(lambda: pdf.read_bytes() != before, 30)
-        assert server.rebuilder.idle.wait(30)
-        assert get(server, f"/pune/en/{SLUG}.pdf")[1] == pdf.read_bytes()
-    finally:
-        server.stop()
+    before = pdf.read_bytes()
+    edit(project / "source" / f"{SLUG}.md", "You stay awake.", "You stay awake the whole time.")
+    wait_until(lambda: pdf.read_bytes() != before, 30)
+    assert server.rebuilder.idle.wait(30)
+    assert get(server, f"/pune/en/{SLUG}.pdf")[1] == pdf.read_bytes()
+    tab.wait_for_function(  # the panel links the fresh PDF, not a cached one
+        """generation => document.querySelector("#print-panel a[type='application/pdf']")
+                       ?.getAttribute('href').endsWith('?v=' + generation)""",
+        arg=server.rebuilder.state.pdf_generation, timeout=SECOND * 1000)
+
+
+def check_axe_with_every_overlay(printing, tab) -> None:
+    """Every overlay on at once: an English page with its PDF's pages, and a Marathi
+    page with a fuzzy block and a block QA rejects (its PDF held back)."""
+    server = printing
+    frame = tab.frame_locator("#page")
+    open_preview(tab, server, f"pune/en/{SLUG}.html", "readability,translation,print")
+    frame.locator("mark.hp-flag").first.wait_for()
+    tab.locator("#print-panel .pages img").first.wait_for()
+    problems = run_axe_everywhere(tab)
+    open_preview(tab, server, f"pune/mr/{SLUG}.html", "readability,translation,print")
+    frame.locator("mark.hp-flag").first.wait_for()
+    frame.locator(".hp-badge.fuzzy").first.wait_for()
+    frame.locator(".hp-badge.rejected").first.wait_for()
+    tab.locator("#print-panel").get_by_text("Not published").first.wait_for()
+    problems += run_axe_everywhere(tab)
+    assert not problems, "\n".join(problems)
 
 
 # --- only the outputs --------------------------------------------------------------------------
 
-def test_only_files_of_the_output_folder_are_served(server, project, tmp_path):
+def test_only_files_of_the_output_folder_are_served(shared, tmp_path):
+    server, project = shared, shared.config.root
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET", encoding="utf-8")
     outputs = project / "outputs"
-    (outputs / "pune" / "out.txt").symlink_to(secret)
-    (outputs / "pune" / "up").symlink_to(project)
-    (outputs / "pune" / "config.html").symlink_to(project / "clinics.yaml")
+    links = {outputs / "pune" / "out.txt": secret, outputs / "pune" / "up": project,
+             outputs / "pune" / "config.html": project / "clinics.yaml"}
+    for link, target in links.items():
+        link.symlink_to(target)
+    try:
+        check_refused(server, project, outputs)
+    finally:
+        for link in links:
+            link.unlink()
+
+
+def check_refused(server, project: Path, outputs: Path) -> None:
     clinics = (project / "clinics.yaml").read_bytes()
     for raw in ["/../clinics.yaml", "/%2e%2e/clinics.yaml", "/%2E%2E%2Fclinics.yaml", "/pune/..%2F..%2Fclinics.yaml",
                 "/%252e%252e/clinics.yaml", "/pune/%2e%2e/%2e%2e/clinics.yaml", f"/{project}/clinics.yaml",
                 "//etc/passwd", "/%2Fetc%2Fpasswd", "/pune/out.txt", "/pune/up/clinics.yaml", "/pune/config.html",
-                "/pune\\..\\..\\clinics.yaml", "/pune/%00.html", "/.serve-manifest", "/pune",
+                "/pune\\..\\..\\clinics.yaml", "/pune/%00.html", "/.build-manifest.json", "/pune",
                 "/__serve/static/../../paths.py", "/__serve/static/%2e%2e/paths.py",
                 "/__serve/api/pdf-page?path=../clinics.yaml.pdf&page=1",
                 "/__serve/api/pdf-page?path=pune/up/x.pdf&page=1",

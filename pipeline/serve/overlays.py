@@ -11,12 +11,16 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
+
+from pipeline import page_fill
 from pipeline.build.manifest import MANIFEST_NAME, Manifest
 from pipeline.build.units import output_path
 from pipeline.catalogs import catalog_path, read_po_file
 from pipeline.files import display_path
 from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_FORMATS, SUFFIX
 from pipeline.model import Article, Config
+from pipeline.publish import load_publication
 from pipeline.sources import load_article
 from pipeline.variables import VARIABLE, clinic_values
 
@@ -64,6 +68,8 @@ def readability_json(config: Config, ref: PageRef) -> dict:
     on the page: each flag with its block, how to mark it (a sentence, a word, or the
     whole block), its file:line, reason and suggestion; the grade against the target
     and a bar per section."""
+    # the readability stage loads textstat and the CMU dictionary (a second): only when
+    # an editor first switches the overlay on
     from pipeline.readability.measure import check_articles
     from pipeline.readability.report import LABELS, describe_miss, format_value, score_measures
 
@@ -159,8 +165,6 @@ def translation_json(config: Config, ref: PageRef) -> dict:
     """The publishing decision for this page, block by block (what ``build`` rendered
     it from): translated, fuzzy with the source it was made for, missing, or rejected
     by QA with the catalog's file:line and QA's message; and the counts."""
-    from pipeline.publish import load_publication
-
     clinic, locale = config.clinics[ref.clinic], config.locales[ref.locale]
     article = load_article(config.source_dir / f"{ref.slug}.md")
     manifest = Manifest.read(config.output_dir / MANIFEST_NAME)
@@ -212,25 +216,17 @@ _info_cache: dict = {}
 
 
 def pdf_pages(path: Path) -> dict:
-    """Page count and how full each page is, measured the way ``audit`` measures it
-    (``pipeline.page_fill``, where that module is installed)."""
+    """Page count and how full each page is, measured as ``audit`` measures it
+    (``pipeline.page_fill``)."""
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _info_cache:
-        import pikepdf
-
         with pikepdf.open(path) as pdf:
             pages = len(pdf.pages)
-        fills = []
         try:
-            from pipeline import page_fill
-        except ImportError:
-            page_fill = None
-        if page_fill is not None:
-            try:
-                fills = [round(100 * p.fill) for p in page_fill.measure(path).pages]
-            except Exception:  # the fill is a courtesy: the pages are still shown
-                fills = []
+            fills = [round(100 * p.fill) for p in page_fill.measure(path).pages]
+        except Exception:  # the fill is a courtesy: the pages are still shown
+            fills = []
         if len(_info_cache) > 200:
             _info_cache.clear()
         _info_cache[key] = {"pages": pages, "fills": fills, "last_page_fill": fills[-1] if fills else None}

@@ -15,13 +15,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import watchfiles
+
 from pipeline.build import build
+from pipeline.cli import INPUT_ERRORS, input_error
 from pipeline.config import load_config
 from pipeline.errors import InputError, PipelineError
 from pipeline.formats import DEFAULT_FORMATS, HTML, PRINT_FORMATS
 from pipeline.model import Config
 from pipeline.render_html import STATIC_DIR as PAGE_STATIC_DIR
 from pipeline.render_html import TEMPLATE_DIR
+from pipeline.sources import article_paths
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,6 @@ class BuildState:
 
 def describe_error(err: Exception) -> str:
     """An error as the command line prints it: ``file:line: error: message``."""
-    from pipeline.cli import INPUT_ERRORS, input_error
-
     if isinstance(err, PipelineError):
         return err.format() if hasattr(err, "format") else str(err)
     if isinstance(err, INPUT_ERRORS):
@@ -112,8 +114,6 @@ class Rebuilder:
         return [p for p in dict.fromkeys([*folders, TEMPLATE_DIR, PAGE_STATIC_DIR]) if p.is_dir()]
 
     def _watch_loop(self) -> None:
-        import watchfiles
-
         while not self._stop.is_set():
             folders = self.watched_folders()
             if not folders:
@@ -134,8 +134,6 @@ class Rebuilder:
     def _watch_config(self) -> None:
         """The configuration file, through its folder (not recursively: the project
         folder holds the outputs and the virtual environment)."""
-        import watchfiles
-
         name = self.config_path.name
         for changes in watchfiles.watch(self.config_path.parent, stop_event=self._stop, recursive=False,
                                         debounce=DEBOUNCE_MS, step=STEP_MS, rust_timeout=500,
@@ -223,8 +221,6 @@ class Rebuilder:
         """The PDFs, one handout at a time (the one just saved first), stopping when
         something else is saved."""
         config = self.config
-        from pipeline.sources import article_paths
-
         slugs = [p.stem for p in article_paths(config.source_dir)]
         if self.selection["slugs"]:
             slugs = [s for s in slugs if s in self.selection["slugs"]]
