@@ -31,6 +31,14 @@ PAPER = {"A4": "A4", "Letter": "letter"}
 COUNTER_STYLE = {"latin": "decimal", "devanagari": "devanagari",
                  "extended-arabic-indic": "persian"}  # CSS's "persian" counts in U+06F0-U+06F9
 PRINT_CSS = STATIC_DIR / "print.css"  # the running footer; PDFs only
+# Margin boxes are named by side, not by the direction of the text: a right-to-left page
+# starts its footer (the clinic, the crisis line) on the right and ends it on the left.
+FOOTER_RIGHT_TO_LEFT = """
+@page {
+  @bottom-right { content: element(footer-start); text-align: right; padding-left: 0; }
+  @bottom-left { content: element(footer-end); text-align: left; padding-right: 6mm; }
+}
+"""
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
 BLEED = "3mm"
 # The running footer sits in the bottom margin, which large print makes taller.
@@ -84,6 +92,7 @@ def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_sh
 }}
 .page-number::before {{ content: counter(page, {style}); }}
 .page-count::before {{ content: counter(pages, {style}); }}
+{FOOTER_RIGHT_TO_LEFT if locale.direction == "rtl" else ""}
 html {{ font-size: {"18pt" if large_print else "14pt"}; }}
 """
 
