@@ -42,22 +42,6 @@ DIGITS = {
     "devanagari": DEVANAGARI_DIGITS,
     "extended-arabic-indic": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),
 }
-# A locale's ``digits`` policy (clinics.yaml) -> how its text prints 0-9. Extended
-# Arabic-Indic (U+06F0-U+06F9) are the digits of Urdu and Persian, not the Arabic-Indic
-# ٠-٩ of Arabic (whose 4, 5, 6 and 7 differ); the font draws Urdu's forms under lang="ur".
-DIGITS = {
-    "latin": None,
-    "devanagari": DEVANAGARI_DIGITS,
-    "extended-arabic-indic": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),
-}
-# A locale's ``digits`` policy (clinics.yaml) -> how its text prints 0-9. Extended
-# Arabic-Indic (U+06F0-U+06F9) are the digits of Urdu and Persian, not the Arabic-Indic
-# ٠-٩ of Arabic (whose 4, 5, 6 and 7 differ); the font draws Urdu's forms under lang="ur".
-DIGITS = {
-    "latin": None,
-    "devanagari": DEVANAGARI_DIGITS,
-    "extended-arabic-indic": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),
-}
 
 # What survives sanitising the article body: the Markdown we support, nothing that runs.
 ALLOWED_TAGS = {
@@ -247,75 +231,6 @@ class _DirectionMarker(_DigitLocalizer):
         # Not inside a link: a PDF's Link structure element must hold the link's own text.
         if self._direction() == "rtl" and self.open and self.open[-1][0] not in _NO_MARKUP_INSIDE \
                 and not any(tag == "a" for tag, _, _ in self.open):
-            data = _LEFT_TO_RIGHT_RUN.sub(_isolated, data)
-        self.out.append(data)
-
-
-def _isolated(match: re.Match) -> str:
-    run = match.group()
-    if run.isdigit():  # one plain number reads the same either way; 1-800-891-4416 is isolated
-        return run
-    return f'<bdi dir="ltr">{run}</bdi>'
-
-
-def mark_directions(html: str, locales: dict[str, Locale]) -> str:
-    """Writing direction where it changes within a page (``_DirectionMarker``); a
-    project without a right-to-left language gets its pages back unchanged."""
-    directions = {code: locale.direction for code, locale in locales.items()}
-    if "rtl" not in directions.values():
-        return html
-    parser = _DirectionMarker(directions)
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.out)
-
-
-# A run of Latin letters or a number in groups ("TMS", "vitamin B12", "+91 20 0000 0000",
-# care@clinic.example) inside right-to-left text: isolated, it reads left to right as one.
-# Brackets stay outside: a right-to-left line mirrors them around the run.
-_LEFT_TO_RIGHT_RUN = re.compile(r"[A-Za-z0-9\u06F0-\u06F9+](?:[A-Za-z0-9\u06F0-\u06F9+.\-/@_:%&' ]*[A-Za-z0-9\u06F0-\u06F9])?")
-_NO_MARKUP_INSIDE = ("title", "script", "style", "textarea", "option")
-
-
-class _DirectionMarker(_DigitLocalizer):
-    """Re-emits an HTML document with each part's writing direction said where it
-    changes: ``dir`` on an element whose ``lang`` writes the other way than the text
-    around it (English blocks in an Urdu page, an Urdu link in a Marathi one), and
-    ``<bdi dir="ltr">`` around Latin-script runs and grouped numbers in right-to-left
-    text, and ``dir="ltr"`` on every ``tel:`` link, so that "+91 20 0000 0000" does
-    not print as "0000 0000 20 91+"."""
-
-    def __init__(self, directions: dict[str, str]):
-        super().__init__({})
-        self.directions = directions  # language -> ltr | rtl
-        self.open: list[tuple[str, str | None, str]] = []  # (tag, language, direction in force)
-
-    def _direction_of(self, language: str) -> str:
-        return self.directions.get(language) or self.directions.get(re.split(r"[-_]", language)[0], "ltr")
-
-    def _direction(self) -> str:
-        return self.open[-1][2] if self.open else "ltr"
-
-    def handle_starttag(self, tag, attrs):
-        text = self.get_starttag_text()
-        attributes = dict(attrs)
-        language = attributes.get("lang") or self._language()
-        direction = attributes.get("dir")
-        if direction not in ("ltr", "rtl"):
-            direction = self._direction()
-            wanted = self._direction_of(language) if attributes.get("lang") else direction
-            if tag == "a" and (attributes.get("href") or "").startswith("tel:"):
-                wanted = "ltr"  # a phone number is dialled, and read, left to right
-            if wanted != direction:
-                direction = wanted
-                end = -2 if text.endswith("/>") else -1
-                text = f'{text[:end].rstrip()} dir="{direction}"{text[end:]}'
-        self.out.append(text)
-        if tag not in self.VOID:
-            self.open.append((tag, language, direction))
-
-    def handle_data(self, data):
-        if self._direction() == "rtl" and self.open and self.open[-1][0] not in _NO_MARKUP_INSIDE:
             data = _LEFT_TO_RIGHT_RUN.sub(_isolated, data)
         self.out.append(data)
 
