@@ -426,6 +426,23 @@ def check_refused(server, project: Path, outputs: Path) -> None:
     assert server.host == "127.0.0.1"
 
 
+def test_the_overlays_write_nothing(shared):
+    """Asking for every overlay of every page reads only: nothing outside outputs/
+    changes (no readability report, no catalog touched), and nothing inside it either."""
+    project = shared.config.root
+
+    def files() -> dict:
+        return {str(p.relative_to(project)): (p.stat().st_mtime_ns, p.stat().st_size)
+                for p in sorted(project.rglob("*")) if p.is_file()}
+
+    before = files()
+    for locale in ("en", "mr"):
+        status, body = get(shared, f"/__serve/api/page?path=pune/{locale}/{SLUG}.html&show=readability,translation,print")
+        data = json.loads(body)
+        assert status == 200 and data["readability"]["available"] and data["translation"]["blocks"]
+    assert files() == before
+
+
 def test_safe_file_refuses_what_leaves_the_folder(tmp_path):
     root = tmp_path / "outputs"
     (root / "a").mkdir(parents=True)

@@ -118,6 +118,7 @@ def readability_json(config: Config, ref: PageRef) -> dict:
         value = section.metrics.get(lead, 0.0)
         sections.append({"title": section.title or "(top of the handout)", "line": section.line,
                          "value": value, "shown": format_value(lead, value), "passed": section.passed,
+                         "misses": [describe_miss(m) for m in section.misses],
                          "block": _section_block(article, report, section)})
     return {"available": True, "file": report.file, "locale": report.locale, "measure": report.measure,
             "passed": report.passed, "lead": lead, "lead_label": LABELS.get(lead, lead),

@@ -384,10 +384,11 @@ function drawReadability(data, doc, blocks) {
       const limit = el("span", {class: "bar-limit"});
       limit.style.left = `${100 * report.limit / scale}%`;
       const target = section.block !== null ? blocks[section.block] : null;
-      return el("li", {},
+      const misses = section.misses.length ? `misses: ${section.misses.join("; ")}` : "meets its targets";
+      return el("li", {title: misses},
         el("button", {type: "button", onclick: () => jumpTo(target)}, section.title),
         el("span", {class: "bar-track", role: "img",
-          "aria-label": `${report.lead_label} ${section.shown}, ${over ? "over" : "within"} the target`}, fill, limit),
+          "aria-label": `${report.lead_label} ${section.shown}; ${misses}`}, fill, limit),
         el("span", {class: over ? "fail" : "pass"}, section.shown));
     })));
   }
