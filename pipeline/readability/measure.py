@@ -169,7 +169,8 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
     source_block = dict(pairs)
     script = "Deva" if measure == "devanagari" else "Latn"
     sentences = prose.sentences_of([t for t, _ in pairs], script, block_lines=entry_lines,
-                                   section_of=lambda b: source_block[b].text if b.kind == "heading" else b.section)
+                                   section_of=lambda b: source_block[b].text if b.kind == "heading" else b.section,
+                                   language=locale)
     targets = targets_for(config, article, locale, measure)
     found = config.locales.get(locale)
     reading = Reading(article, locale, measure, shown, [], [t for t, _ in pairs], targets,

@@ -32,6 +32,17 @@ SAMPLE_VALUES_DEVANAGARI = {
     "emergency_number": "नंबर",
 }
 
+# Stand-ins in Spanish text: one everyday Spanish word each, so Spanish syllables are
+# not counted on English words.
+SAMPLE_VALUES_SPANISH = {
+    "clinic_name": "clínica",
+    "clinic_phone": "número",
+    "crisis_line": "línea",
+    "crisis_number": "número",
+    "emergency_number": "número",
+}
+_SAMPLE_VALUES_BY_LANGUAGE = {"es": SAMPLE_VALUES_SPANISH}
+
 # What may start inline Markdown or HTML; text without any of it is already plain.
 # (An underscore inside a word, an ampersand on its own and "!" are plain text.)
 _MARKUP_CHARACTERS = re.compile(r"[\\`*\[\]<>]|&#?\w+;|(?<!\w)_|_(?!\w)")
@@ -83,9 +94,11 @@ def _marked_text(markdown_text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _filled(marked: str, script: str) -> str:
-    """Markers replaced by neutral stand-ins, for measuring."""
-    values = SAMPLE_VALUES_DEVANAGARI if script == "Deva" else SAMPLE_VALUES
+def _filled(marked: str, script: str, language: str = "") -> str:
+    """Markers replaced by neutral stand-ins in the text's script (and language, where
+    it has its own), for measuring."""
+    values = SAMPLE_VALUES_DEVANAGARI if script == "Deva" else _SAMPLE_VALUES_BY_LANGUAGE.get(
+        language.split("_")[0], SAMPLE_VALUES)
     return _MARKED_VARIABLE.sub(lambda m: values.get(m.group(1)) or SAMPLE_VALUES.get(m.group(1), m.group(1)), marked)
 
 
@@ -144,7 +157,7 @@ class Sentence:
 
 
 def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = None,
-                 block_lines: dict | None = None, section_of=None) -> list[Sentence]:
+                 block_lines: dict | None = None, section_of=None, language: str = "") -> list[Sentence]:
     """Every sentence of ``blocks`` in reading order.
 
     ``source_lines`` (the article body) lets a sentence in the middle of a paragraph
@@ -160,7 +173,7 @@ def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = 
         if not marked:
             continue
         marked_pieces = split(marked)
-        pieces = [_filled(piece, script) for piece in marked_pieces]
+        pieces = [_filled(piece, script, language) for piece in marked_pieces]
         if block_lines is not None:
             lines = [block_lines.get(block, block.line)] * len(pieces)
         elif source_lines is not None and len(pieces) > 1:
