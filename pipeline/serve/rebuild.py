@@ -218,8 +218,9 @@ class Rebuilder:
         return sorted(set(slugs)) or None
 
     def _build_prints(self, changed: set[str]) -> None:
-        """The PDFs, one handout at a time (the one just saved first), stopping when
-        something else is saved."""
+        """The PDFs, one handout in one clinic and language at a time (the handout
+        just saved first), stopping when something else is saved: a save waits for
+        at most one handout's PDFs in one language."""
         config = self.config
         slugs = [p.stem for p in article_paths(config.source_dir)]
         if self.selection["slugs"]:
@@ -227,14 +228,16 @@ class Rebuilder:
         saved = {Path(p).stem for p in changed}
         slugs.sort(key=lambda slug: slug not in saved)
         formats = tuple(f for f in self.formats if f == HTML or f in PRINT_FORMATS)
-        selection = {k: v for k, v in self.selection.items() if k != "slugs"}
-        for slug in slugs:
+        units = [(slug, cid, code) for slug in slugs for cid, clinic in config.clinics.items()
+                 if not self.selection["clinics"] or cid in self.selection["clinics"]
+                 for code in clinic.locales if not self.selection["locales"] or code in self.selection["locales"]]
+        for slug, cid, code in units:
             if self._has_pending() or self._stop.is_set():
                 return
             self.state.building = "pdf"
             built = False
             try:
-                summary = build(config, formats=formats, jobs=1, slugs=[slug], **selection)
+                summary = build(config, formats=formats, jobs=1, slugs=[slug], clinics=[cid], locales=[code])
                 errors, notes = _split(summary)
                 built = bool(summary.built or summary.withdrawn)
             except Exception as err:
