@@ -273,6 +273,7 @@ def test_the_overlays_switch_off_and_on_from_the_keyboard(shared, tab):
     tab.wait_for_function(f"() => ({marks})() > 0")
     assert button.get_attribute("aria-pressed") == "true"
     assert "overlay=readability" in tab.url
+    tab.frame_locator("#page").locator("a").first.focus()  # the keys work from inside the page too
     tab.keyboard.press("Alt+Shift+R")
     assert button.get_attribute("aria-pressed") == "false"
     tab.wait_for_function(f"() => ({marks})() === 0 && document.getElementById('page').contentDocument.querySelector('h1')")

@@ -510,14 +510,21 @@ function toggle(name) {
   refresh("force");
 }
 
+function shortcut(event) {
+  if (!event.altKey || !event.shiftKey) return;
+  const name = {KeyR: "readability", KeyT: "translation", KeyP: "print"}[event.code];
+  if (name) { event.preventDefault(); toggle(name); }
+}
+
 function start() {
   readAddress();
   setTitle();
   for (const name of OVERLAYS) $(`toggle-${name}`).addEventListener("click", () => toggle(name));
-  document.addEventListener("keydown", (event) => {
-    if (!event.altKey || !event.shiftKey) return;
-    const name = {KeyR: "readability", KeyT: "translation", KeyP: "print"}[event.code];
-    if (name) { event.preventDefault(); toggle(name); }
+  document.addEventListener("keydown", shortcut);
+  // the same keys while the focus is in the page
+  $("page").addEventListener("load", () => {
+    const doc = frameDocument();
+    if (doc) doc.addEventListener("keydown", shortcut);
   });
   followFrame();
   refresh("force");
