@@ -17,6 +17,7 @@ import pikepdf
 
 from pipeline.files import display_path
 from pipeline.pdf_structure import AuditedPdf, Problem, text_of
+from pipeline.variants import language_tag
 
 HEADING = re.compile(r"^/H([1-6])$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -295,8 +296,9 @@ def pdfs_under(folder: Path) -> list[Path]:
 
 
 def expected_language(path: Path, locales) -> str | None:
-    """The language a built PDF should declare: its folder is outputs/<clinic>/<locale>/."""
-    return path.parent.name if path.parent.name in locales else None
+    """The language a built PDF should declare, as a BCP 47 tag: its folder is
+    outputs/<clinic>/<locale>/ (a gettext code: en_US declares en-US)."""
+    return language_tag(path.parent.name) if path.parent.name in locales else None
 
 
 def audit_folder(folder: Path, locales=()) -> tuple[list[Path], list[Problem]]:

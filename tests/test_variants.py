@@ -14,6 +14,7 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from conftest import ROOT, copy_project, msgfmt_check, run_cli
+from pipeline.audit import expected_language
 from pipeline.commands.stats import locale_stats
 from pipeline.config import load_config
 from pipeline.errors import InputError
@@ -36,6 +37,11 @@ def test_codes_tags_and_the_chain():
     assert chain(CONFIG, "en_US") == ["en_US", "en"] and chain(CONFIG, "mr") == ["mr", "en"]
     html = '<html lang="en_US"><link hreflang="mr_IN" href="../mr_IN/x.html"><p lang="mr">en_US</p>'
     assert html_language_tags(html) == '<html lang="en-US"><link hreflang="mr-IN" href="../mr_IN/x.html"><p lang="mr">en_US</p>'
+
+
+def test_the_pdf_audit_expects_the_tag_of_the_folder_s_locale():
+    assert expected_language(Path("outputs/springfield/en_US/x.pdf"), {"en", "en_US"}) == "en-US"
+    assert expected_language(Path("outputs/pune/mr/x.pdf"), {"en", "mr"}) == "mr"
 
 
 def article() -> Article:
