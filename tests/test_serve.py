@@ -160,6 +160,10 @@ def test_a_page_is_served_as_published_and_reloads_on_a_source_edit(server, proj
     status, body = get(server, "/" + page)
     assert body == (project / "outputs" / page).read_bytes()
     assert b"What TMS is like" in body
+    # the open page was built (and announced) first, the handout's other page after it
+    assert server.rebuilder.idle.wait(10)
+    assert server.rebuilder.state.rebuilt == [f"pune/mr/{SLUG}.html"]
+    assert b"What TMS is like" in (project / "outputs" / f"pune/mr/{SLUG}.html").read_bytes()
 
 
 def test_a_catalog_edit_shows_in_the_translated_page(server, project, tab):

@@ -96,7 +96,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             elif path.startswith(PREVIEW):
                 self._preview(path[len(PREVIEW):])
             elif path == OWN + "events":
-                self._events()
+                self._events((query.get("page") or [""])[0].lstrip("/"))
             elif path == OWN + "api/page":
                 self._page_data(query)
             elif path == OWN + "api/pdf-page":
@@ -159,6 +159,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if content_type.startswith("text/") or content_type in ("image/svg+xml", "application/javascript"):
             content_type += "; charset=utf-8"
         self._send(HTTPStatus.OK, read_safe(found), content_type)
+        self.preview.rebuilder.served("page", path.lstrip("/"))
 
     def _static(self, name: str) -> None:
         if name not in STATIC_FILES:
@@ -204,6 +205,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     data["blocks"] = []
                     data["blocks_error"] = describe_error(err)
         self._json(data)
+        if relative:
+            self.preview.rebuilder.served("data", relative)
 
     def _pdf_page(self, query: dict) -> None:
         config = self.preview.config
@@ -225,8 +228,20 @@ class PreviewHandler(BaseHTTPRequestHandler):
             raise Refused("no such page") from None
         self._send(HTTPStatus.OK, png, "image/png")
 
-    def _events(self) -> None:
-        """Server-sent events: the build's state now, then after every change."""
+    def _events(self, page: str) -> None:
+        """Server-sent events: the build's state now, then after every change. The
+        page the preview shows is built first after a save."""
+        preview = self.preview
+        if page:
+            path_parts("/" + page)
+            preview.rebuilder.viewing(page, True)
+        try:
+            self._stream()
+        finally:
+            if page:
+                preview.rebuilder.viewing(page, False)
+
+    def _stream(self) -> None:
         preview = self.preview
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")

@@ -46,11 +46,12 @@ class BuildState:
     notes: list[str] = field(default_factory=list)  # outputs held back and why
     seconds: float = 0.0  # how long the last web-page build took
     changed: list[str] = field(default_factory=list)  # what was saved, relative to the project
+    rebuilt: list[str] | None = None  # the web pages the last build may have changed (None: any)
 
     def as_json(self) -> dict:
         return {"generation": self.generation, "pdf_generation": self.pdf_generation, "building": self.building,
                 "errors": list(self.errors), "notes": list(self.notes), "seconds": round(self.seconds, 3),
-                "changed": list(self.changed)}
+                "changed": list(self.changed), "rebuilt": self.rebuilt}
 
 
 def describe_error(err: Exception) -> str:
@@ -74,6 +75,8 @@ class Rebuilder:
         self.state = BuildState()
         self.config: Config | None = None
         self._pending: set[str] = {"(start)"}
+        self._viewed: dict[str, int] = {}  # page -> previews open on it
+        self._awaited: set[tuple[str, str]] = set()  # ("page" | "data", page) the previews have yet to load
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self.first_build = threading.Event()  # the web pages were built once (or failed)
@@ -176,11 +179,14 @@ class Rebuilder:
         return shown
 
     def _build_pages(self, changed: set[str]) -> None:
+        """The web pages of what changed: when only handouts or their catalogs were
+        saved, first the pages open in a preview (one page each, announced at once),
+        then the other pages of those handouts; otherwise every page."""
         state = self.state
         state.building, state.changed = "html", self._relative(p for p in changed if p != "(start)")
         self.on_change(state)
         started = time.perf_counter()
-        errors, notes = [], []
+        errors, notes, rebuilt = [], [], None
         try:
             self.config = load_config(self.config_path)  # the configuration may have changed too
             if HTML in self.formats:
@@ -188,18 +194,97 @@ class Rebuilder:
                 saved = self._handouts(changed)
                 if saved:  # only handouts and their catalogs: plan only theirs
                     selection["slugs"] = [s for s in saved if not self.selection["slugs"] or s in self.selection["slugs"]]
+                    first = [unit for unit in self._viewed_units() if unit[2] in selection["slugs"]]
+                    for clinic, locale, slug in first:
+                        summary = build(self.config, formats=(HTML,), jobs=1, clinics=[clinic], locales=[locale],
+                                        slugs=[slug])
+                        errors += _split(summary)[0]
+                    if first:
+                        shown = [f"{c}/{l}/{s}.html" for c, l, s in first]
+                        with self._wake:
+                            self._awaited = {(kind, page) for page in shown for kind in ("page", "data")}
+                        self._announce_pages(errors, shown, started)
+                        errors = []
+                        self._let_previews_load()
+                    shown = {f"{c}/{l}/{s}.html" for c, l, s in first}
+                    rebuilt = [page for page in self._pages_of(selection) if page not in shown]
                 if selection["slugs"] != []:
                     summary = build(self.config, formats=(HTML,), jobs=1, **selection)
-                    errors, notes = _split(summary)
+                    more, notes = _split(summary)
+                    errors = list(dict.fromkeys(errors + more))
         except Exception as err:  # bad input (or a bug) must not stop the server: show it
             errors = [describe_error(err)]
+            rebuilt = None
             if not isinstance(err, (PipelineError, InputError)):
                 log.exception("build failed")
-        state.errors, state.notes = errors, notes
+        state.notes = notes
+        self._announce_pages(errors, rebuilt, started)
+
+    def _announce_pages(self, errors: list[str], rebuilt: list[str] | None, started: float) -> None:
+        state = self.state
+        state.errors = errors
+        state.rebuilt = rebuilt
         state.seconds = time.perf_counter() - started
         state.generation += 1
         state.building = ""
         self.on_change(state)
+
+    # --- the pages open in a preview, built first ----------------------------------------
+
+    PREVIEW_WAIT = 1.0  # seconds the other pages wait for the open previews to load theirs
+
+    def served(self, kind: str, page: str) -> None:
+        """A preview loaded ``page`` ("page") or its overlays ("data")."""
+        with self._wake:
+            if (kind, page) in self._awaited:
+                self._awaited.discard((kind, page))
+                self._wake.notify_all()
+
+    def _let_previews_load(self) -> None:
+        """Wait (a second at most) until the open previews have loaded the pages just
+        built, so that building the other pages does not slow them down."""
+        deadline = time.monotonic() + self.PREVIEW_WAIT
+        with self._wake:
+            while self._awaited and not self._pending and not self._stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._wake.wait(left)
+            self._awaited = set()
+
+    def viewing(self, page: str, opened: bool) -> None:
+        """A preview of ``page`` (a path in the output folder) opened or closed."""
+        with self._wake:
+            count = self._viewed.get(page, 0) + (1 if opened else -1)
+            if count > 0:
+                self._viewed[page] = count
+            else:
+                self._viewed.pop(page, None)
+
+    def _viewed_units(self) -> list[tuple[str, str, str]]:
+        """(clinic, locale, slug) of each handout page open in a preview, within the selection."""
+        with self._wake:
+            pages = list(self._viewed)
+        units = []
+        for page in pages:
+            parts = page.split("/")
+            if len(parts) != 3 or not parts[2].endswith(".html"):
+                continue
+            clinic, locale, slug = parts[0], parts[1], parts[2][:-len(".html")]
+            known = self.config.clinics.get(clinic)
+            if known is None or locale not in known.locales:
+                continue
+            if any(self.selection[key] and value not in self.selection[key]
+                   for key, value in (("clinics", clinic), ("locales", locale), ("slugs", slug))):
+                continue
+            units.append((clinic, locale, slug))
+        return units
+
+    def _pages_of(self, selection: dict) -> list[str]:
+        """The web pages a build of ``selection`` (some handouts) may change."""
+        return [f"{cid}/{code}/{slug}.html" for slug in selection["slugs"]
+                for cid, clinic in self.config.clinics.items() if not selection["clinics"] or cid in selection["clinics"]
+                for code in clinic.locales if not selection["locales"] or code in selection["locales"]]
 
     def _handouts(self, changed: set[str]) -> list[str] | None:
         """The handouts saved, when every change is a handout or one of its catalogs

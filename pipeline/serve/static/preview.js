@@ -72,14 +72,19 @@ function showState(state) {
   box.hidden = !state.errors.length;
 }
 
+let events = null;
+
+// Events from the server; it builds the page named here first after a save.
 function listen() {
-  const events = new EventSource("/__serve/events");
+  if (events) events.close();
+  events = new EventSource(`/__serve/events?page=${encodeURIComponent(view.path)}`);
   events.addEventListener("build", (event) => {
     const state = JSON.parse(event.data);
-    if (!state.building) view.latest = state.generation;
     showState(state);
     if (state.building) return;
-    if (state.generation > view.generation) refresh(true);
+    const ours = !state.rebuilt || state.rebuilt.includes(view.path);
+    if (ours) view.latest = state.generation;
+    if (ours && state.generation > view.generation) refresh(true);
     else if (state.pdf_generation !== view.pdfGeneration && view.on.has("print")) refresh(false);
   });
   events.onerror = () => { $("status").textContent = "Not connected to the server (retrying)"; };
@@ -151,6 +156,7 @@ function followFrame() {
       view.path = path;
       writeAddress();
       setTitle();
+      listen();
       refresh(false);
     }
   });
