@@ -8,6 +8,7 @@ the top of a module.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -295,3 +296,12 @@ def test_a_missing_dictionary_stops_the_check_with_what_to_do(project):
     assert done.returncode == 1
     assert "CMU Pronouncing Dictionary is not installed" in done.stderr and "pip install" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_readme_names_only_modules_that_exist():
+    """The README's stage table is how a newcomer finds the code: every file and
+    folder it names in pipeline/ is there."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(pipeline/[\w/.-]+)`", readme))
+    missing = sorted(path for path in named if not (PACKAGE.parent / path.rstrip("/")).exists())
+    assert named and not missing, f"README names missing files: {missing}"
