@@ -126,6 +126,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "SAMEORIGIN")  # only the preview frames a page
         for name, value in (extra or {}).items():
             self.send_header(name, value)
         self.end_headers()
