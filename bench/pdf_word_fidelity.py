@@ -22,12 +22,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "pdf_text"
-PUNCTUATION = ".,;:!?।॥()[]\"'“”‘’—–-"
+PUNCTUATION = ".,;:!?।॥۔؟،()[]\"'“”‘’—–-"
+
+
+# Direction marks and embeddings that pdftotext puts around right-to-left lines and
+# the left-to-right runs in them: formatting, not letters of any word.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), " ")
 
 
 def words(text: str) -> list[str]:
     """The words of a text, punctuation trimmed from their ends."""
-    trimmed = (token.strip(PUNCTUATION) for token in text.split())
+    trimmed = (token.strip(PUNCTUATION) for token in text.translate(BIDI_CONTROLS).split())
     return [word for word in trimmed if word]
 
 
@@ -36,6 +41,16 @@ def fidelity(source: str, extracted: str) -> tuple[float, list[str]]:
     wanted, found = Counter(words(source)), Counter(words(extracted))
     missing = wanted - found
     return 1 - sum(missing.values()) / sum(wanted.values()), sorted(missing)
+
+
+def real_word_share(source: str, extracted: str) -> float | None:
+    """For Arabic-script pages: the share of extracted Arabic-script tokens that are
+    words of the source (how the Urdu engines were first compared); None otherwise."""
+    arabic = [word for word in words(extracted) if any("\u0600" <= c <= "\u06ff" for c in word)]
+    if not arabic:
+        return None
+    known = set(words(source))
+    return sum(word in known for word in arabic) / len(arabic)
 
 
 def pdftotext(pdf: Path) -> str:
@@ -73,7 +88,9 @@ def report(name: str, pdf: Path, source: str) -> None:
     for tool, text in (("pdftotext", pdftotext(pdf)), ("pypdf", pypdf_text(pdf))):
         share, missing = fidelity(source, text)
         shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
-        print(f"  {name:<16} {tool:<10} {share:7.1%}  {shown}")
+        real = real_word_share(source, text)
+        real = f"  (Arabic-script tokens that are real words: {real:.1%})" if real is not None else ""
+        print(f"  {name:<16} {tool:<10} {share:7.1%}  {shown}{real}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -151,6 +151,18 @@ class _Word:
     first: int = -1  # indexes into the line's glyphs
     last: int = -1
     needs_help: bool = False
+    rtl: bool = False  # in a right-to-left run: its glyphs are drawn last letter first
+
+
+def _span_text(word: _Word, utf8: bytes) -> str:
+    """The text of a word's ActualText span, in the order its glyphs are drawn.
+
+    Poppler spreads a span's text over the span from its first glyph to its last,
+    left to right, and then reads right-to-left letters from right to left; so a
+    right-to-left word, drawn from its last letter to its first, is given last
+    letter first, and comes back in logical order."""
+    text = utf8[word.start:word.end].decode()
+    return text[::-1] if word.rtl else text
 
 
 def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
@@ -192,7 +204,7 @@ def _fix_line(stream, textbox, start, font_before):
     helped = [word for word in words if word.needs_help and word.first >= 0]
     if not helped and all(code == glyph.code for code, glyph in zip(codes, glyphs)):
         return  # Plain text: leave WeasyPrint's bytes alone.
-    spans = {word.first: utf8[word.start:word.end].decode() for word in helped}
+    spans = {word.first: _span_text(word, utf8) for word in helped}
     ends = {word.last for word in helped}
     inside = {
         index for word in helped for index in range(word.first, word.last + 1)}
@@ -215,6 +227,7 @@ def _read_line(stream, textbox):
     word: _Word | None = None
     pending = ""  # text of clusters that drew no glyph, for the next glyph
 
+    after_rtl = False  # the run before this one on the line is right to left
     run = line.runs[0] if line.runs != ffi.NULL else ffi.NULL
     while run != ffi.NULL:
         glyph_item = run.data
@@ -228,10 +241,21 @@ def _read_line(stream, textbox):
         clusters = ffi.unpack(glyph_string.log_clusters, count)
         infos = _glyph_infos(ffi, glyph_string.glyphs, count)  # (glyph, width, y_offset)
 
-        # Right-to-left runs, out-of-order clusters and bitmap fonts keep
-        # WeasyPrint's own text; their codes are only counted.
-        untouched = (
-            rtl or font.bitmap or any(a > b for a, b in zip(clusters, clusters[1:])))
+        # A right-to-left run (Urdu, Arabic) is drawn in visual order: its clusters
+        # come last to first. Each cluster's glyphs then read its text backwards,
+        # so that the whole run, read in content-stream order, is the text
+        # reversed, which extractors that read codes (pypdf) turn round again;
+        # every word gets an ActualText span with its text in logical order.
+        # Clusters out of their run's order and bitmap fonts keep WeasyPrint's own
+        # text; their codes are only counted.
+        untouched = font.bitmap or any(
+            (a < b) if rtl else (a > b) for a, b in zip(clusters, clusters[1:]))
+        # A left-to-right run (TMS, 25) drawn right after right-to-left text: pypdf
+        # turns the right-to-left text round up to the run, and the space drawn
+        # between them goes with it, so the run's first glyph reads a no-break
+        # space first (a space is printed there) to keep the two words apart.
+        opens_ltr = after_rtl and not rtl and not untouched
+        after_rtl = bool(rtl)
 
         i = 0
         while i < count:
@@ -240,6 +264,8 @@ def _read_line(stream, textbox):
                 j += 1
             cluster_start = item_offset + clusters[i]
             cluster_end = item_offset + clusters[j] if j < count else item_end
+            if rtl:  # the cluster after this one in the text is drawn before it
+                cluster_end = item_offset + clusters[i - 1] if i > 0 else item_end
             text = utf8[cluster_start:cluster_end].decode()
             drawn = [info for info in infos[i:j] if info[0] != pango.PANGO_GLYPH_EMPTY]
             codes = [_written_code(font, info[0], pango) for info in drawn]
@@ -259,13 +285,19 @@ def _read_line(stream, textbox):
                 simple = len(codes) == 1 and bool(text)
                 glyphs.extend(
                     _Glyph(font, code, share, simple)
-                    for code, share in zip(codes, _shares(text, codes)))
+                    for code, share in zip(codes, _shares(text[::-1] if rtl else text, codes)))
                 continue
 
             if word is None:
                 word = _Word(start=cluster_start, end=cluster_end)
                 words.append(word)
-            word.end = cluster_end
+            if rtl:
+                word.start = cluster_start
+                word.rtl = word.needs_help = True  # Nastaliq draws a word as a cascade of joined glyphs
+            else:
+                word.end = cluster_end
+            if rtl:
+                text = text[::-1]
 
             if not codes:
                 # A cluster that draws nothing (a joiner, a soft hyphen): its
@@ -280,6 +312,8 @@ def _read_line(stream, textbox):
                 continue
 
             shares = _shares(text, codes)
+            if opens_ltr:
+                pending, opens_ltr = "\u00a0" + pending, False
             shares[0] = pending + shares[0]
             simple = len(codes) == 1 and not pending
             pending = ""
