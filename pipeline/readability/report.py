@@ -18,6 +18,7 @@ from pipeline.readability.scoring import (
     DEFAULT_GRADE, DEFAULT_SZIGRISZT_PAZOS, LONG_SENTENCE_FACTOR, LONG_SENTENCE_WORDS_SPANISH,
 )
 from pipeline.readability.targets import DIRECTIONS
+from pipeline.variants import language_tag
 
 LABELS = {
     "fk_grade": "Flesch-Kincaid grade",
@@ -264,7 +265,7 @@ def results_html(results: Results) -> dict[str, str]:
         scale = max([limit * 1.5] + [s.metrics.get(main, 0.0) for s in report.sections]) or 1
         sections = [{
             "title": s.title or "(top of the handout)",
-            "title_lang": report.locale if s.title and report.locale != "en" else "",
+            "title_lang": language_tag(report.locale) if s.title and report.locale != "en" else "",
             "line": s.line,
             "value_text": format_value(main, s.metrics.get(main, 0.0)),
             "width": round(100 * max(0.0, s.metrics.get(main, 0.0)) / scale, 1),
@@ -294,6 +295,7 @@ def results_html(results: Results) -> dict[str, str]:
             "passed": report.passed, "score": _score_text(report), "target_text": _target_text(report.target),
             "flag_count": len(report.flags),
             "miss_text": "; ".join(describe_miss(m) for m in report.misses),
+            "lang": language_tag(report.locale),  # BCP 47 (en-US) for lang attributes
             "misses": [describe_miss(m) for m in report.misses],
             "notes": list(report.notes),
             "reading_time": format_value("reading_time_seconds", report.metrics["reading_time_seconds"])
