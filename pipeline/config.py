@@ -348,7 +348,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         measure = measure_for(code, locales[code].script)
         if measure is None:
             raise InputError(path, readability_reader.line(code), f"there is no readability measure for '{code}'",
-                             "remove its targets; only English, Devanagari and Spanish text can be measured")
+                             "remove its targets; only English, Devanagari, Spanish and Urdu text can be measured")
         limits = readability_reader.child(code)
         readability[code] = check_targets(path, limits.data, TARGETS[measure],
                                           f"for '{code}' ({measure} text)")

@@ -25,7 +25,8 @@ from pipeline.review import handout_clinics, review_warnings
 HELP = "check reading levels of handouts and translations (exit 1 if one misses its target)"
 DESCRIPTION = """Measure every handout (English: Flesch-Kincaid, SMOG and more, with textstat) and
 every translation (Marathi and Hindi: words per sentence, aksharas per word, long words;
-Spanish: Szigriszt-Pazos and Fernández-Huerta, with textstat) against
+Spanish: Szigriszt-Pazos and Fernández-Huerta, with textstat; Urdu: words per sentence,
+letters per word, long words) against
 the reading targets in the configuration and the handout's front matter. Lists the
 hardest sentences, hard words with plainer ones, passive voice and clear-communication
 problems, each with file:line. Writes outputs/reports/readability.{html,json}."""
@@ -89,6 +90,9 @@ TABLES = {
     "spanish": ("Spanish", ["szigriszt_pazos", "fernandez_huerta", "words_per_sentence"],
                 "SzP Szigriszt-Pazos perspicuity (INFLESZ: 65-80 bastante fácil), FH Fernández-Huerta ease, "
                 "W/S words per sentence, Sent (en) sentences (in the English)"),
+    "urdu": ("Urdu", ["words_per_sentence", "letters_per_word", "long_word_share"],
+             "W/S words per sentence, L/W letters per word, Long share of words with 7+ letters, "
+             "Sent (en) sentences (in the English); no validated Urdu formula exists (docs/readability.md)"),
 }
 
 

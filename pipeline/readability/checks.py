@@ -292,6 +292,8 @@ def numbers(reading: Reading) -> Iterator[Flag]:
                 plain = plain if exact else f"{about} {plain}"
             elif reading.measure == "spanish":
                 plain = f"{numerator} de cada {denominator}" if exact else f"unos {numerator} de cada {denominator}"
+            elif reading.measure == "urdu":
+                plain = f"{denominator} میں سے {numerator}" if exact else f"تقریباً {denominator} میں سے {numerator}"
             else:
                 plain = f"{numerator} out of {denominator}" if exact else f"about {numerator} out of {denominator}"
             yield _flag(reading, "percentage", sentence.line, written,
@@ -406,6 +408,7 @@ CHECKS: dict[str, list[Check]] = {
                 call_to_action, numbers, long_runs],
     "devanagari": [hard_sentences, long_words, plain_words_devanagari, numbers, harder_than_source],
     "spanish": [hard_sentences, plain_words_devanagari, numbers, harder_than_source],
+    "urdu": [hard_sentences, numbers, harder_than_source],
 }
 
 

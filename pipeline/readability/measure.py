@@ -18,7 +18,7 @@ from pipeline.catalogs import catalog_path
 from pipeline.errors import InputError
 from pipeline.files import display_path
 from pipeline.model import Article, Block, Config
-from pipeline.readability import devanagari, english, prose, spanish
+from pipeline.readability import devanagari, english, prose, spanish, urdu
 from pipeline.readability.checks import run_checks
 from pipeline.readability.results import (
     Miss, Reading, Report, Results, ScoredSentence, SectionScore, Skipped,
@@ -31,7 +31,9 @@ from pipeline.translate import localized_blocks
 from pipeline.variants import base_of, is_variant
 
 # The module that counts and computes each measure's figures.
-MODULES = {"english": english, "devanagari": devanagari, "spanish": spanish}
+MODULES = {"english": english, "devanagari": devanagari, "spanish": spanish, "urdu": urdu}
+# The script each measure splits sentences and fills in clinic variables for.
+SCRIPTS = {"english": "Latn", "devanagari": "Deva", "spanish": "Latn", "urdu": "Arab"}
 # Decimals a figure is shown with; a target is met when the figure, so rounded, meets it.
 DECIMALS = {"long_word_share": 2}
 
@@ -131,7 +133,7 @@ def read_source(config: Config, article: Article) -> Reading:
     """The handout in its own language (English)."""
     measure = measure_name(config, config.source_language) or "english"
     source_lines = article.body.split("\n")
-    sentences = prose.sentences_of(article.blocks, "Latn" if measure == "english" else "Deva", source_lines)
+    sentences = prose.sentences_of(article.blocks, SCRIPTS[measure], source_lines)
     targets = targets_for(config, article, config.source_language, measure)
     reading = Reading(article, config.source_language, measure, display_path(article.path, config.root),
                       [], list(article.blocks), targets, load_word_list(_word_language(config.source_language, measure), config.root))
@@ -167,7 +169,7 @@ def read_translation(config: Config, article: Article, locale: str, source: Read
     entry_lines = {translated: entry_lines[original.key] for translated, original in pairs
                    if original.key in entry_lines}
     source_block = dict(pairs)
-    script = "Deva" if measure == "devanagari" else "Latn"
+    script = SCRIPTS[measure]
     sentences = prose.sentences_of([t for t, _ in pairs], script, block_lines=entry_lines,
                                    section_of=lambda b: source_block[b].text if b.kind == "heading" else b.section,
                                    language=locale)

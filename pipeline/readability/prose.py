@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pipeline.markup import shared_markdown
 from pipeline.model import Block
-from pipeline.readability import devanagari
+from pipeline.readability import devanagari, urdu
 from pipeline.readability.sentences import split_at
 from pipeline.variables import SAMPLE_VALUES, VARIABLE
 
@@ -41,7 +41,15 @@ SAMPLE_VALUES_SPANISH = {
     "crisis_number": "número",
     "emergency_number": "número",
 }
-_SAMPLE_VALUES_BY_LANGUAGE = {"es": SAMPLE_VALUES_SPANISH}
+# Stand-ins in Urdu text: one everyday Urdu word each.
+SAMPLE_VALUES_URDU = {
+    "clinic_name": "کلینک",
+    "clinic_phone": "نمبر",
+    "crisis_line": "ہیلپ",
+    "crisis_number": "نمبر",
+    "emergency_number": "نمبر",
+}
+_SAMPLE_VALUES_BY_LANGUAGE = {"es": SAMPLE_VALUES_SPANISH, "ur": SAMPLE_VALUES_URDU}
 
 # What may start inline Markdown or HTML; text without any of it is already plain.
 # (An underscore inside a word, an ampersand on its own and "!" are plain text.)
@@ -97,6 +105,8 @@ def _marked_text(markdown_text: str) -> str:
 def _filled(marked: str, script: str, language: str = "") -> str:
     """Markers replaced by neutral stand-ins in the text's script (and language, where
     it has its own), for measuring."""
+    if script == "Arab":
+        language = language or "ur"
     values = SAMPLE_VALUES_DEVANAGARI if script == "Deva" else _SAMPLE_VALUES_BY_LANGUAGE.get(
         language.split("_")[0], SAMPLE_VALUES)
     return _MARKED_VARIABLE.sub(lambda m: values.get(m.group(1)) or SAMPLE_VALUES.get(m.group(1), m.group(1)), marked)
@@ -165,7 +175,7 @@ def sentences_of(blocks, script: str = "Latn", source_lines: list[str] | None = 
     (a translation's catalog entry); ``section_of`` names a block's section (by
     default a heading's own text, else the block's section).
     """
-    split = devanagari.split_sentences if script == "Deva" else split_sentences
+    split = {"Deva": devanagari.split_sentences, "Arab": urdu.split_sentences}.get(script, split_sentences)
     blocks = [b for b in blocks if b.kind in MEASURED_KINDS]
     result = []
     for index, block in enumerate(blocks):

@@ -29,6 +29,7 @@ LABELS = {
     "dale_chall": "Dale-Chall",
     "words_per_sentence": "words per sentence",
     "aksharas_per_word": "aksharas per word",
+    "letters_per_word": "letters per word",
     "long_word_share": "share of long words",
     "szigriszt_pazos": "Szigriszt-Pazos (INFLESZ)",
     "fernandez_huerta": "Fernández-Huerta",
@@ -37,7 +38,7 @@ LABELS = {
 SHORT_LABELS = {
     "fk_grade": "FK", "smog": "SMOG", "flesch_reading_ease": "Ease", "gunning_fog": "Fog",
     "coleman_liau": "CLI", "dale_chall": "DC", "words_per_sentence": "W/S",
-    "aksharas_per_word": "Ak/W", "long_word_share": "Long",
+    "aksharas_per_word": "Ak/W", "long_word_share": "Long", "letters_per_word": "L/W",
     "szigriszt_pazos": "SzP", "fernandez_huerta": "FH",
 }
 # Flag kinds grouped the way an editor works through them.
@@ -111,6 +112,8 @@ def score_measures(report: Report) -> list[str]:
         return ["fk_grade", "smog"]
     if report.measure == "spanish":
         return ["szigriszt_pazos", "fernandez_huerta", "words_per_sentence"]
+    if report.measure == "urdu":
+        return ["words_per_sentence", "letters_per_word", "long_word_share"]
     return ["words_per_sentence", "aksharas_per_word", "long_word_share"]
 
 
@@ -191,7 +194,7 @@ def _sentence_chart(report: Report) -> str:
         limit_label = f"target {limit:g}"
         values = [max(0.0, s.grade) for s in sentences]
     else:  # a Marathi or Spanish sentence is long above 1.25 times the words-per-sentence limit
-        default = 12 if report.measure == "devanagari" else LONG_SENTENCE_WORDS_SPANISH / LONG_SENTENCE_FACTOR
+        default = LONG_SENTENCE_WORDS_SPANISH / LONG_SENTENCE_FACTOR if report.measure == "spanish" else 12
         limit = float(report.target.get("words_per_sentence", default)) * LONG_SENTENCE_FACTOR
         limit_label = f"long: over {limit:g} words"
         values = [float(s.counts.words) for s in sentences]

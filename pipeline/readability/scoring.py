@@ -4,7 +4,7 @@ catalogs (``block_grade``)."""
 
 from __future__ import annotations
 
-from pipeline.readability import devanagari, english, prose, spanish
+from pipeline.readability import devanagari, english, prose, spanish, urdu
 from pipeline.readability.results import ScoredSentence
 
 # Used for sentence flags when no Flesch-Kincaid target is set.
@@ -51,6 +51,12 @@ def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> Sco
         grade, reasons = _spanish_load(counts, figures, targets)
         hard = grade > 1.0
         shown = {k: figures[k] for k in ("words", "szigriszt_pazos", "syllables_per_word", "long_words")}
+    elif measure == "urdu":
+        counts = urdu.count_sentence(sentence.text)
+        figures = urdu.metrics(counts)
+        grade, reasons = _urdu_load(counts, figures, targets)
+        hard = grade > 1.0
+        shown = {k: figures[k] for k in ("words", "letters_per_word", "long_word_share", "long_words")}
     else:
         counts = devanagari.count_sentence(sentence.text)
         figures = devanagari.metrics(counts)
@@ -143,6 +149,30 @@ def _spanish_load(counts: spanish.Counts, figures: dict, targets: dict) -> tuple
     load = max(ratios)
     if load > 1.0 and not reasons:
         load = 1.0  # over only before rounding
+    return load, reasons
+
+
+def _urdu_load(counts: urdu.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
+    """How far an Urdu sentence goes over its limits (above 1.0: hard), and why: a
+    quarter over the words-per-sentence limit, or more letters a word than the limit
+    with at least two long words in it (one long word, ایمرجنسی, is common)."""
+    ratios, reasons = [0.0], []
+    limit = targets.get("words_per_sentence")
+    if limit:
+        longest = limit * LONG_SENTENCE_FACTOR
+        ratios.append(counts.words / longest)
+        if counts.words > longest:
+            reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+    limit = targets.get("letters_per_word")
+    per_word = figures["letters_per_word"]
+    if limit and counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and counts.long_words >= 2:
+        ratios.append(per_word / limit)
+        if round(per_word, 1) > limit:
+            words = ", ".join(dict.fromkeys(counts.long_word_list))
+            reasons.append(f"long words: {per_word:.1f} letters a word (limit {limit:g}): {words}")
+    load = max(ratios)
+    if load > 1.0 and not reasons:
+        load = 1.0  # over only before rounding, or for too few words to tell
     return load, reasons
 
 

@@ -15,6 +15,7 @@ TARGETS = {
     },
     "devanagari": {"words_per_sentence": "max", "aksharas_per_word": "max", "long_word_share": "max"},
     "spanish": {"szigriszt_pazos": "min", "fernandez_huerta": "min", "words_per_sentence": "max"},
+    "urdu": {"words_per_sentence": "max", "letters_per_word": "max", "long_word_share": "max"},
 }
 ALL_TARGETS = frozenset().union(*TARGETS.values())
 # Whether a target is a most (max) or a least (min), whichever measure has it.
@@ -22,10 +23,12 @@ DIRECTIONS = {key: direction for targets in TARGETS.values() for key, direction 
 
 
 def measure_for(locale: str, script: str | None) -> str | None:
-    """Which measure a locale is read with: english, devanagari, spanish, or None (none we have)."""
+    """Which measure a locale is read with: english, devanagari, spanish, urdu, or None (none we have)."""
     if script == "Deva":
         return "devanagari"
     language = locale.split("_")[0]
+    if language == "ur" and script in (None, "Arab"):
+        return "urdu"
     if language == "en":
         return "english"
     if language == "es" and script in (None, "Latn"):
