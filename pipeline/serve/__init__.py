@@ -16,14 +16,18 @@ served).
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 from pipeline.formats import DEFAULT_FORMATS
+from pipeline.serve import overlays
 from pipeline.serve.http import PreviewHTTPServer, make_handler
 from pipeline.serve.rebuild import Rebuilder
 
 __all__ = ["PreviewServer"]
+
+log = logging.getLogger(__name__)
 
 
 class PreviewServer:
@@ -54,15 +58,27 @@ class PreviewServer:
             self.version += 1
             self.events.notify_all()
 
-    def start(self) -> "PreviewServer":
+    def _warm_up(self) -> None:
+        """Once the first pages are built: load what the readability overlay needs."""
+        if self.rebuilder.first_build.wait(300) and not self.stopping.is_set():
+            try:
+                overlays.warm_up()
+            except Exception:  # the overlay reports its own problem when it is asked for
+                log.debug("warming up the readability stage failed", exc_info=True)
+
+    def _start_threads(self) -> None:
         self.rebuilder.start()
+        threading.Thread(target=self._warm_up, name="serve-warm-up", daemon=True).start()
+
+    def start(self) -> "PreviewServer":
+        self._start_threads()
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="serve-http", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self.rebuilder.start()
+        self._start_threads()
         try:
             self.httpd.serve_forever(poll_interval=0.2)
         finally:

@@ -126,6 +126,16 @@ def readability_json(config: Config, ref: PageRef) -> dict:
             "notes": list(report.notes), "counts": _flag_counts(report.flags)}
 
 
+def warm_up() -> None:
+    """Load the readability stage and the CMU dictionary ahead of the first overlay
+    (a second or two), in the background once the first pages are built."""
+    # the same heavy stage readability_json loads; loaded here on the server's own time
+    from pipeline.readability import english
+    from pipeline.readability import measure  # noqa: F401
+
+    english.use_cmudict()
+
+
 def _filled(text: str, values: dict) -> str:
     """A flag's text as the page prints it: clinic variables filled in."""
     return VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
