@@ -235,6 +235,22 @@ def test_bad_input_shows_its_file_and_line_in_the_page_until_fixed(restoring, ta
     wait_until(lambda: not errors_shown(tab), SECOND)
 
 
+def test_nothing_is_built_after_the_pipeline_code_changed(server, project, monkeypatch):
+    """The build records the digest of the code on disk: a server still running the
+    old code must not build (its outputs would be recorded as built by the new)."""
+    from pipeline.serve import rebuild
+
+    page = project / "outputs" / f"pune/en/{SLUG}.html"
+    before = page.read_bytes()
+    monkeypatch.setattr(rebuild, "code_fingerprint", lambda: {"pipeline/render_html.py": (1, 1)})
+    generation = server.rebuilder.state.generation
+    edit(project / "source" / f"{SLUG}.md", "You stay awake.", "You stay awake all the time.")
+    wait_until(lambda: server.rebuilder.state.generation > generation, 5)
+    errors = server.rebuilder.state.errors
+    assert errors and re.match(r"^pipeline/\S+\.py: error: the pipeline's code changed while serve runs", errors[0])
+    assert page.read_bytes() == before
+
+
 # --- the overlays ------------------------------------------------------------------------------
 
 def flagged_in_page(tab, kind: str) -> list[int]:

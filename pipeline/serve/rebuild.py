@@ -159,10 +159,18 @@ class Rebuilder:
             return bool(self._pending)
 
     def _build_loop(self) -> None:
+        code = code_fingerprint()
         while not self._stop.is_set():
             changed = self._take_pending(wait=True)
             if self._stop.is_set():
                 return
+            changed_code = code_changed(code)
+            if changed_code:  # the build's record would vouch for code this process does not run
+                self._announce_pages([f"{changed_code}: error: the pipeline's code changed while serve runs; "
+                                      "nothing is built with the old code\n  what to do: stop serve (Ctrl+C) "
+                                      "and start it again"], None, time.perf_counter())
+                self.first_build.set()
+                continue
             self._build_pages(changed)
             self.first_build.set()
             if any(f in PRINT_FORMATS for f in self.formats) and self.config is not None:
@@ -334,6 +342,30 @@ class Rebuilder:
                 self.state.pdf_generation += 1
             if built or errors:
                 self.on_change(self.state)
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def code_fingerprint() -> dict[str, tuple[int, int]]:
+    """The pipeline's Python files as they are now (time and size): what this process runs."""
+    found = {}
+    for path in PACKAGE_DIR.rglob("*.py"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found[str(path.relative_to(PACKAGE_DIR.parent))] = (info.st_mtime_ns, info.st_size)
+    return found
+
+
+def code_changed(started_with: dict) -> str:
+    """The first of the pipeline's files that changed since ``started_with``, or ""."""
+    now = code_fingerprint()
+    for name in sorted(set(now) | set(started_with)):
+        if now.get(name) != started_with.get(name):
+            return name
+    return ""
 
 
 def _split(summary) -> tuple[list[str], list[str]]:
