@@ -251,6 +251,20 @@ def test_nothing_is_built_after_the_pipeline_code_changed(server, project, monke
     assert page.read_bytes() == before
 
 
+def test_the_pdf_stages_caches_are_emptied_between_builds():
+    """What the PDF stages keep by name for a process's life (stylesheets, the PDF's
+    words) is read again after a save: a long-lived server must not print with an
+    old stylesheet or label recorded under the new digest."""
+    from pipeline import render_pdf
+    from pipeline.build import render
+    from pipeline.serve.rebuild import forget_cached_inputs
+
+    render_pdf._static_css["print.css"] = "old"
+    render._interface_labels["mr"] = {"call_label": "old"}
+    forget_cached_inputs()
+    assert render_pdf._static_css == {} and render._interface_labels == {}
+
+
 # --- the overlays ------------------------------------------------------------------------------
 
 def flagged_in_page(tab, kind: str) -> list[int]:

@@ -10,6 +10,7 @@ one handout's PDFs."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -315,6 +316,7 @@ class Rebuilder:
         just saved first), stopping when something else is saved: a save waits for
         at most one handout's PDFs in one language."""
         config = self.config
+        forget_cached_inputs()
         slugs = [p.stem for p in article_paths(config.source_dir)]
         if self.selection["slugs"]:
             slugs = [s for s in slugs if s in self.selection["slugs"]]
@@ -345,6 +347,18 @@ class Rebuilder:
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def forget_cached_inputs() -> None:
+    """Empty what the PDF stages keep for the life of a process by name alone: the
+    parsed stylesheets and the PDF's own words from ui.po. A build process ends after
+    one build; this one lives on while the files change."""
+    render_pdf = sys.modules.get("pipeline.render_pdf")
+    if render_pdf is not None:
+        render_pdf._static_css.clear()
+    unit_render = sys.modules.get("pipeline.build.render")
+    if unit_render is not None:
+        unit_render._interface_labels.clear()
 
 
 def code_fingerprint() -> dict[str, tuple[int, int]]:
