@@ -15,6 +15,7 @@ import yaml
 from pipeline.errors import InputError, shown
 from pipeline.files import read_project_file
 from pipeline.model import Clinic, Config, CrisisLine, Locale, ReviewPolicy
+from pipeline.qr import check_public_url
 from pipeline.readability.targets import TARGETS, measure_for
 from pipeline.security import yaml_problems
 
@@ -407,7 +408,7 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
     reader = parent.child(cid)
     where = reader.where
     reader.check_keys({"name", "address", "phone", "email", "website", "paper", "locales",
-                       "crisis_line", "emergency_number", "publish_threshold", "review"})
+                       "crisis_line", "emergency_number", "publish_threshold", "review", "public_url"})
     paper = reader.choice("paper", PAPER_SIZES)
     clinic_locales = reader.require("locales")
     if not isinstance(clinic_locales, list) or not clinic_locales:
@@ -446,6 +447,9 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
         emergency_number=_phone(reader, "emergency_number"),
         publish_threshold=publish,
         review=_review_policy(reader.child("review", required=False)),
+        # the QR code on every PDF leads there (pipeline.qr): https, checked at its line
+        public_url=check_public_url(reader.path, reader.line("public_url"),
+                                    reader.string("public_url", required=False)),
     )
 
 

@@ -136,6 +136,7 @@ class Clinic:
     emergency_number: str
     publish_threshold: dict = field(default_factory=dict, hash=False, compare=False)  # format -> percent
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
+    public_url: str = ""  # where the clinic publishes its handouts (https, ends in /); "" for no QR code
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pipeline.errors import InputError
 from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION, TRANSLATED_PERCENT
 from pipeline.model import Article, Clinic, Config, Locale, localized
 from pipeline.publish import Publication
+from pipeline.qr import handout_url, qr_data_url
 from pipeline.review import OVERDUE
 from pipeline.translate import InterfaceText
 from pipeline.variants import html_language_tags
@@ -391,6 +392,11 @@ def render_page(
         PageLink(code, config.locales[code].name, f"../{code}/{article.slug}.html")
         for code in clinic.locales if code != locale.code
     ]
+    qr = None
+    if for_print and clinic.public_url:  # the printed page leads back to itself online
+        url = handout_url(clinic.public_url, locale.code, article.slug)
+        # printed for typing: a line may break after a slash, never at a hyphen of the address
+        qr = {"url": url, "src": qr_data_url(url), "parts": re.findall(r"[^/]*/|[^/]+$", url)}
     reviewed = format_date(article.reviewed, format="long", locale=locale.code)
     review = publication.review  # the due date this clinic sets for the handout's next review
     next_review = format_date(review.due, format="long", locale=locale.code) if review else ""
@@ -427,6 +433,7 @@ def render_page(
         pdf_href=pdf_href,
         large_print_href=large_print_href,
         sources=article.sources,
+        qr=qr,
     )
     return html_language_tags(mark_directions(localize_digits_in_html(html, config.locales), config.locales))
 

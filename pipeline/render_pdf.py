@@ -20,7 +20,7 @@ from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 import pikepdf
 
-from pipeline import security
+from pipeline import qr, security
 from pipeline.errors import BuildError, InputError
 from pipeline.files import read_project_file
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
@@ -41,8 +41,9 @@ FOOTER_RIGHT_TO_LEFT = """
 """
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
 BLEED = "3mm"
+TOP_MARGIN_MM = SIDE_MARGIN_MM = 13
 # The running footer sits in the bottom margin, which large print makes taller.
-BOTTOM_MARGIN_MM = {False: 24, True: 34}  # keyed by large_print
+BOTTOM_MARGIN_MM = {False: 18, True: 26}  # keyed by large_print
 
 _installed = False
 _font_config = None  # one per process: fonts are found, opened and measured once
@@ -87,13 +88,13 @@ def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_sh
     return f"""
 @page {{
   size: {PAPER[clinic.paper]};
-  margin: 18mm 18mm {BOTTOM_MARGIN_MM[large_print]}mm 18mm;
+  margin: {TOP_MARGIN_MM}mm {SIDE_MARGIN_MM}mm {BOTTOM_MARGIN_MM[large_print]}mm {SIDE_MARGIN_MM}mm;
   {print_shop_rules}
 }}
 .page-number::before {{ content: counter(page, {style}); }}
 .page-count::before {{ content: counter(pages, {style}); }}
 {FOOTER_RIGHT_TO_LEFT if locale.direction == "rtl" else ""}
-html {{ font-size: {"18pt" if large_print else "14pt"}; }}
+html {{ font-size: {"18pt" if large_print else "12pt"}; }}
 """
 
 
@@ -108,7 +109,7 @@ class _AccessibilityLog(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def make_url_fetcher(allowed_roots: list[Path]):
+def make_url_fetcher(allowed_roots: list[Path], generated: dict[str, tuple[bytes, str]] | None = None):
     """A WeasyPrint URL fetcher that serves only regular files under ``allowed_roots``
     (no network, no pipe, nothing a link leads to elsewhere), and images only in the
     form the web page publishes them (``security.checked_image``: an SVG serialised
@@ -118,6 +119,7 @@ def make_url_fetcher(allowed_roots: list[Path]):
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     roots = [root.resolve() for root in allowed_roots]
+    generated = dict(generated or {})  # address -> (bytes, media type): images the pipeline made itself
 
     class RefusedFile(FatalURLFetchingError):
         """Stops the rendering; ``error`` is the ``InputError`` at the file when the
@@ -129,6 +131,9 @@ def make_url_fetcher(allowed_roots: list[Path]):
 
     class ProjectFilesOnly(URLFetcher):
         def fetch(self, url, headers=None):
+            if url in generated:
+                data, media_type = generated[url]
+                return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
             parsed = urlparse(url)
             if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
                 raise RefusedFile(f"refused to fetch {url}: only the project's own files may be loaded")
@@ -169,7 +174,11 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
     from weasyprint import CSS, HTML
     from weasyprint.urls import FatalURLFetchingError
 
-    fetcher = make_url_fetcher(allowed_roots)
+    generated = {}
+    url = qr.page_url_of(clinic.public_url, page_url) if clinic.public_url else None
+    if url:  # the QR code the print page shows (render_html), and nothing else of its kind
+        generated[qr.qr_data_url(url)] = (qr.qr_svg(url), "image/svg+xml")
+    fetcher = make_url_fetcher(allowed_roots, generated)
     log = _AccessibilityLog()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(log)

@@ -6,6 +6,7 @@
 #   chromium          headless browser for the accessibility audit (tests only)
 #   default-jre-headless  Java for the Nu HTML Checker (tests only)
 #   npm               installs the pinned axe-core and vnu-jar (tests only)
+#   zbar-tools        zbarimg reads the QR code back from a printed page (tests only)
 # Usage: setup-system.sh [build|test]
 set -euo pipefail
 purpose="${1:-build}"
@@ -20,6 +21,7 @@ if [ "$purpose" = test ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v java >/dev/null || need+=(default-jre-headless)
   command -v npm >/dev/null || need+=(npm)
+  command -v zbarimg >/dev/null || need+=(zbar-tools)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
