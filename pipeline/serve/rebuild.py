@@ -10,6 +10,7 @@ one handout's PDFs."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -362,22 +363,29 @@ def forget_cached_inputs() -> None:
 
 
 def code_fingerprint() -> dict[str, tuple[int, int]]:
-    """The pipeline's Python files as they are now (time and size): what this process runs."""
+    """The files of the pipeline's modules this process has loaded, with their time and
+    size on disk now (a module not loaded yet will be read as it is when it is)."""
     found = {}
-    for path in PACKAGE_DIR.rglob("*.py"):
+    for name, module in list(sys.modules.items()):
+        if name != "pipeline" and not name.startswith("pipeline."):
+            continue
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
         try:
-            info = path.stat()
+            info = os.stat(path)
         except OSError:
             continue
-        found[str(path.relative_to(PACKAGE_DIR.parent))] = (info.st_mtime_ns, info.st_size)
+        found[os.path.relpath(path, PACKAGE_DIR.parent)] = (info.st_mtime_ns, info.st_size)
     return found
 
 
-def code_changed(started_with: dict) -> str:
-    """The first of the pipeline's files that changed since ``started_with``, or ""."""
-    now = code_fingerprint()
-    for name in sorted(set(now) | set(started_with)):
-        if now.get(name) != started_with.get(name):
+def code_changed(loaded: dict) -> str:
+    """The first loaded module whose file changed since it was seen in ``loaded``, or
+    "". Modules loaded since are added to ``loaded`` as they are now."""
+    for name, stamp in sorted(code_fingerprint().items()):
+        seen = loaded.setdefault(name, stamp)
+        if seen != stamp:
             return name
     return ""
 
