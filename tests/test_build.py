@@ -112,11 +112,16 @@ def test_large_print_edition(built):
 
 @pytest.mark.parametrize("clinic,locale,slug", UNITS)
 def test_web_page_links_both_print_editions(built, clinic, locale, slug):
-    page = parse(built / "outputs" / clinic / locale / f"{slug}.html")
+    """The page links exactly the PDFs that are published: both editions, or none
+    while the translation is held back."""
+    folder = built / "outputs" / clinic / locale
+    page = parse(folder / f"{slug}.html")
     links = {a.get("href"): a for a in page.findall(".//h:nav//h:a[@type='application/pdf']", NS)}
-    assert set(links) == {f"{slug}.pdf", f"{slug}.large-print.pdf"}
-    for href in links:
-        assert (built / "outputs" / clinic / locale / href).is_file()
+    published = {p.name for p in folder.glob(f"{slug}*.pdf")}
+    assert set(links) == published
+    if not published:
+        pytest.skip(f"{slug}: the {locale} PDFs are held back until the translation is complete")
+    assert published == {f"{slug}.pdf", f"{slug}.large-print.pdf"}
     if locale == "mr":
         assert texts(links[f"{slug}.large-print.pdf"]) == "मोठ्या अक्षरांतील प्रत (PDF)"
     else:
