@@ -23,7 +23,7 @@ TEMPORARY_PREFIX = "."
 TEMPORARY_SUFFIX = ".tmp"
 # What write_atomic leaves behind if the process is killed between writing and
 # renaming: ".<name>.<8 random characters>.tmp" (tempfile.mkstemp's pattern).
-_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 
 
 def _default_mode() -> int:
@@ -72,24 +72,11 @@ def display_path(path: str | Path, root: str | Path) -> str:
         return str(path)
 
 
-def remove_stale_temporaries(folder: str | Path) -> list[Path]:
-    """Delete the temporary files a killed process left in ``folder`` and below;
-    return them. Call it only while no other process writes there (under the build
-    lock): a running writer's temporary file looks the same."""
-    removed = []
-    folder = Path(folder)
-    if not folder.is_dir():
-        return removed
-    for directory, _subdirs, names in os.walk(folder):
-        for name in names:
-            if _TEMPORARY.match(name):
-                path = Path(directory) / name
-                try:
-                    path.unlink()
-                    removed.append(path)
-                except FileNotFoundError:
-                    pass
-    return sorted(removed)
+def temporary_of(name: str) -> str | None:
+    """The name of the file that ``name`` is a temporary copy of, when ``write_atomic``
+    named it; None for any other name."""
+    match = _TEMPORARY.match(name)
+    return match["name"] if match else None
 
 
 # ------------------------------------------------------------------ reading untrusted files

@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 
 from pipeline.config import ID_PATTERN, LOCALE_PATTERN
 from pipeline.errors import InputError
-from pipeline.files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, write_atomic
+from pipeline.files import temporary_of, write_atomic
 from pipeline.model import Config
 from pipeline.formats import STATUSES, SUFFIX
 from pipeline.sources import SLUG_PATTERN
@@ -37,8 +37,6 @@ INDEX_NAME = "index.html"
 CHECKPOINT_SECONDS = 30.0  # how often a long build saves its record
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _MODULE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
-# write_atomic's temporary files: ".<name>.<8 random characters>.tmp"
-_TEMPORARY = re.compile(rf"^{re.escape(TEMPORARY_PREFIX)}(?P<name>.+)\.[A-Za-z0-9_]{{8}}{re.escape(TEMPORARY_SUFFIX)}$")
 
 
 def unit_parts(name) -> tuple[str, str, str] | None:
@@ -223,8 +221,7 @@ def remove_stale_temporaries(output_dir: Path, targets) -> list[Path]:
         except OSError:
             continue
         for entry in entries:
-            match = _TEMPORARY.match(entry.name)
-            if match and match["name"] in names and entry.is_file(follow_symlinks=False):
+            if temporary_of(entry.name) in names and entry.is_file(follow_symlinks=False):
                 try:
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
