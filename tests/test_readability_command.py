@@ -121,7 +121,8 @@ def test_html_and_json_reports(project, capsys):
     assert "Say &#39;6 out of 10&#39;" in hard
     # the Marathi reading marks its Marathi text as Marathi on an English page
     marathi = next(page for link, page in pages.items() if link.endswith(".mr.html"))
-    assert '<q lang="mr">' in marathi and '<div lang="mr">' in marathi  # quoted sentences, section titles
+    # quoted sentences and section titles, in their language and its own direction
+    assert '<q lang="mr" dir="auto">' in marathi and '<div lang="mr" dir="auto">' in marathi
 
 
 def test_report_pages_of_readings_no_longer_checked_are_removed(project, capsys):
