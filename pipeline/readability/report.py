@@ -295,10 +295,10 @@ def results_html(results: Results) -> dict[str, str]:
         view.append({
             "href": reading_page(report),
             "slug": report.slug, "title": report.title, "locale": report.locale, "file": report.file,
+            "lang": language_tag(report.locale),  # BCP 47 (en-US) for lang attributes
             "passed": report.passed, "score": _score_text(report), "target_text": _target_text(report.target),
             "flag_count": len(report.flags),
             "miss_text": "; ".join(describe_miss(m) for m in report.misses),
-            "lang": language_tag(report.locale),  # BCP 47 (en-US) for lang attributes
             "misses": [describe_miss(m) for m in report.misses],
             "notes": list(report.notes),
             "reading_time": format_value("reading_time_seconds", report.metrics["reading_time_seconds"])
