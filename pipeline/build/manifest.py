@@ -120,7 +120,7 @@ class Manifest:
         data["shared"] = {k: v for k, v in _mapping(raw, "shared").items()
                           if isinstance(k, str) and isinstance(v, str)}
         cache = _mapping(raw, "cache")
-        data["cache"] = {key: value for key, value in cache.items() if key in ("fonts", "distributions")
+        data["cache"] = {key: value for key, value in cache.items() if key in ("fonts", "distributions", "installed")
                          and isinstance(value, dict)}
         data["cache"]["code"] = {n: r for n, r in _mapping(cache, "code").items() if _valid_code(n, r)}
         return cls(path, data)
