@@ -157,9 +157,12 @@ def make_project(folder: Path, n: int) -> dict:
     config = yaml.safe_load((ROOT / "clinics.yaml").read_text(encoding="utf-8"))
     clinic = config["clinics"][CLINIC]
     clinic["locales"] = list(LOCALES)
+    _only_locales(clinic, set(config["locales"]) - set(LOCALES))
     clinic["publish_threshold"] = {"pdf": 0, "html": 0}  # Marathi PDFs render whatever the catalogs hold
     config["clinics"] = {CLINIC: clinic}
     config["locales"] = {code: config["locales"][code] for code in LOCALES}
+    if isinstance(config.get("readability"), dict):  # targets only for the languages kept
+        config["readability"] = {code: targets for code, targets in config["readability"].items() if code in LOCALES}
     (folder / "clinics.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
                                          encoding="utf-8")
     shutil.copytree(ROOT / "source" / "images", folder / "source" / "images")
@@ -184,6 +187,15 @@ def make_project(folder: Path, n: int) -> dict:
             catalog.metadata["Project-Id-Version"] = slug
             catalog.save(str(locales / "mr" / "LC_MESSAGES" / f"{slug}.po"))
     return facts
+
+
+def _only_locales(value, dropped: set[str]) -> None:
+    """Text given per language (a clinic's name, its crisis line) without the languages dropped."""
+    if isinstance(value, dict):
+        for key in [k for k in value if k in dropped]:
+            del value[key]
+        for item in value.values():
+            _only_locales(item, dropped)
 
 
 def _marathi_catalog(domain: str, facts: dict, polib):

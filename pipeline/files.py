@@ -15,9 +15,11 @@ import os
 import re
 import stat
 import tempfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from pipeline.errors import InputError, shown
+from pipeline.errors import InputError, PipelineError, shown
 
 TEMPORARY_PREFIX = "."
 TEMPORARY_SUFFIX = ".tmp"
@@ -103,8 +105,13 @@ def read_project_file(path: str | Path, root: str | Path, max_bytes: int, what: 
     and checked again once open (it may have been swapped for a pipe or have grown).
 
     A missing file raises ``FileNotFoundError`` (callers decide what a missing file
-    means); everything else is an ``InputError`` at the file."""
+    means); everything else is an ``InputError`` at the file. Inside ``reading_shipped``
+    a project file is taken from what was shipped, never from the disk."""
     path = Path(path)
+    if _SHIPPED.get() is not None:
+        shipped = _shipped_record(path)
+        if shipped is not _NOT_SHIPPED:
+            return _shipped_bytes(path, shipped, max_bytes, what)
     resolved, _status = _checked(path, root, max_bytes, what)
     try:
         descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
@@ -186,3 +193,85 @@ def file_digest(path: str | Path, max_bytes: int = MAX_HASHED_BYTES) -> str:
         if _kind(os.fstat(descriptor).st_mode):  # swapped for a pipe since the stat
             return f"changed:{status.st_mtime_ns}"
         return hashlib.sha256(handle.read(max_bytes + 1)).hexdigest()
+
+
+# ------------------------------------------------------------------ files shipped with a unit of work
+#
+# A unit of the build may run on another machine, where the project's files are not:
+# the build reads what the unit needs (``read_shipped``) and ships it with the unit;
+# there, every read of a project file is answered from what was shipped.
+
+MAX_SHIPPED_BYTES = 20_000_000  # the largest file any stage reads; each reader checks its own limit again
+_SHIPPED: ContextVar = ContextVar("shipped_files", default=None)  # (project root, {path: record})
+_NOT_SHIPPED = object()
+
+
+def read_shipped(path: str | Path, root: str | Path, what: str = "file") -> tuple:
+    """What ``read_project_file`` finds at ``path``, as data to ship: ``("file", bytes)``,
+    ``("missing",)`` or ``("refused", message, hint)`` (a link out, a pipe, a huge file)."""
+    try:
+        return ("file", read_project_file(path, root, MAX_SHIPPED_BYTES, what))
+    except FileNotFoundError:
+        return ("missing",)
+    except InputError as err:
+        return ("refused", err.message, err.hint)
+
+
+@contextmanager
+def reading_shipped(files: dict[str, tuple], root: str | Path):
+    """Within this block, project files (under ``root``) are read from ``files``
+    (``{path: read_shipped(path, ...)}``), never from the disk; a project file that
+    was not shipped is an error (the build forgot an input), not a file read here."""
+    token = _SHIPPED.set((os.path.normpath(root), files))
+    try:
+        yield
+    finally:
+        _SHIPPED.reset(token)
+
+
+def _shipped_record(path: Path):
+    root, files = _SHIPPED.get()
+    key = os.path.normpath(path)
+    if key in files:
+        return files[key]
+    if key == root or key.startswith(root.rstrip(os.sep) + os.sep):
+        raise PipelineError(f"{shown(path)} was needed but not sent with the unit of work (a defect of the build)")
+    return _NOT_SHIPPED
+
+
+def _shipped_bytes(path: Path, record: tuple, max_bytes: int, what: str) -> bytes:
+    if record[0] == "missing":
+        raise FileNotFoundError(path)
+    if record[0] == "refused":
+        raise InputError(path, None, record[1], record[2])
+    data = record[1]
+    if len(data) > max_bytes:
+        raise InputError(path, None, f"the {what} is {len(data):,} bytes; {what}s are limited to {max_bytes:,}",
+                         "restore the file from version control, or make it smaller")
+    return data
+
+
+def file_stamp(path: str | Path) -> tuple | None:
+    """What tells a cache that the regular file at ``path`` changed: its time and size,
+    or the digest of the bytes shipped for it; None when it is not a regular file."""
+    if _SHIPPED.get() is not None:
+        record = _shipped_record(Path(path))
+        if record is not _NOT_SHIPPED:
+            if record[0] == "missing":
+                return None
+            return ("shipped", hashlib.sha256(record[1] if record[0] == "file" else repr(record).encode()).hexdigest())
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_mtime_ns, status.st_size) if stat.S_ISREG(status.st_mode) else None
+
+
+def project_file_exists(path: str | Path) -> bool:
+    """``path`` exists (or is a link), on the disk or among the files shipped."""
+    if _SHIPPED.get() is not None:
+        record = _shipped_record(Path(path))
+        if record is not _NOT_SHIPPED:
+            return record[0] != "missing"
+    path = Path(path)
+    return path.exists() or path.is_symlink()

@@ -35,7 +35,7 @@ from pipeline import security
 from pipeline.catalogs import UI_DOMAIN, catalog_path, read_catalog, without_link_targets
 from pipeline.config import load_yaml_file
 from pipeline.errors import InputError
-from pipeline.files import display_path
+from pipeline.files import display_path, file_stamp
 from pipeline.interface import format_problems
 from pipeline.markup import shared_markdown
 from pipeline.model import Config
@@ -143,11 +143,7 @@ def glossary_for(config: Config, locale: str) -> tuple[GlossaryTerm, ...]:
     language = config.locales.get(locale)
     if language is None or language.glossary is None:
         return ()
-    try:
-        stat = language.glossary.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        stamp = None  # load_glossary says the file is missing
+    stamp = file_stamp(language.glossary)  # None: load_glossary says the file is missing
     return _cached_glossary(language.glossary, stamp, config.source_language, locale)
 
 
@@ -491,10 +487,11 @@ def interface_errors(config: Config, locale: str) -> list[Problem]:
     while the file stays the same. The build treats them as errors of every handout's
     catalog in that language: its PDFs wait until they are fixed."""
     path = catalog_path(config.locales_dir, locale, UI_DOMAIN)
-    if locale == config.source_language or not path.is_file():
+    stamp = file_stamp(path)
+    if locale == config.source_language or stamp is None:
         return []
-    stat = path.stat()
-    key = (str(path), locale, stat.st_mtime_ns, stat.st_size)
+    glossary = config.locales[locale].glossary if locale in config.locales else None
+    key = (str(path), locale, stamp, file_stamp(glossary) if glossary else None)
     if key not in _interface_errors:
         catalog = read_catalog(path, locale)
         found = check_catalog(config, locale, UI_DOMAIN, catalog) if catalog is not None else []

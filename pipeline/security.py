@@ -29,7 +29,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from pipeline.errors import InputError, shown
-from pipeline.files import read_project_file
+from pipeline.files import project_file_exists, read_project_file
 from pipeline.markup import shared_markdown
 
 # Limits for one block (a paragraph, list item, heading, table cell) or one translation.
@@ -149,7 +149,7 @@ def image_file_problem(images_dir: Path, src: str) -> tuple[str, str] | Finding 
     or too big is the image's (a ``Finding`` at the image file and its line)."""
     name = src.split("/", 1)[1]
     path = Path(images_dir) / name
-    if not path.exists() and not path.is_symlink():
+    if not project_file_exists(path):
         return (f"the image {src} is not in {Path(images_dir).name}/",
                 f"save the file as {Path(images_dir).name}/{name}, or fix the name")
     try:

@@ -8,10 +8,13 @@ costs seconds)."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 import sys
+import threading
 import time
+from concurrent.futures import Executor, Future
 
 import cloudpickle
 import pytest
@@ -117,3 +120,38 @@ def test_executor_names():
         with pytest.raises(InputError, match="unknown executor"):
             executor_spec(wrong)
 
+
+
+class ProjectAway(Executor):
+    """Runs the units as a worker on another machine would: each call is pickled when
+    submitted and run once all are in, with the project folder moved out of reach."""
+
+    def __init__(self, project, units: int):
+        self.project, self.units, self.calls = project, units, []
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        self.calls.append((pickle.dumps((fn, args, kwargs)), future))
+        if len(self.calls) == self.units:
+            threading.Thread(target=self._run).start()
+        return future
+
+    def _run(self):
+        away = self.project.rename(self.project.with_name("away"))
+        try:
+            results = [(pickle.loads(call)[0](*pickle.loads(call)[1], **pickle.loads(call)[2]), future)
+                       for call, future in self.calls]
+        finally:
+            away.rename(self.project)
+        for result, future in results:
+            future.set_result(result)
+
+
+def test_units_carry_their_inputs_as_data(local_build, tmp_path):
+    """Rendered with the project out of reach (handouts, catalogs, glossary, images
+    gone): what the unit carries is all it reads, and the outputs are the same."""
+    project, expected = local_build
+    config = _copy(project, tmp_path / "project")
+    summary = build(config, executor=ProjectAway(config.root, 4), **SELECTION)
+    assert summary.failed == 0 and summary.built == 4, summary.problems
+    assert snapshot(config.output_dir) == expected

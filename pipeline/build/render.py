@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 import resource
 import time
+from contextlib import nullcontext
 
+from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.errors import InputError, PipelineError
+from pipeline.files import file_stamp, reading_shipped
 from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_FORMATS, PRINT_SHOP, PUBLISHED, SUFFIX
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
 from pipeline.model import Config
@@ -18,15 +21,19 @@ from pipeline.render_pdf import render_pdf
 from pipeline.sources import load_article
 from pipeline.translate import InterfaceText
 from pipeline.variables import clinic_values, expand
+from pipeline.variants import chain
 from pipeline.build.units import Unit, UnitResult
 
 
-def render_unit(config: Config, unit: Unit) -> UnitResult:
-    """Decide and render one unit's outputs. Never raises: a failure is in the result."""
+def render_unit(config: Config, unit: Unit, inputs: dict | None = None) -> UnitResult:
+    """Decide and render one unit's outputs. Never raises: a failure is in the result.
+    ``inputs`` (``shipping.unit_inputs``): the project files it reads, as data; without
+    them they are read from the project."""
     started = time.perf_counter()
     result = UnitResult(unit, worker=os.getpid())
     try:
-        _render(config, unit, result)
+        with reading_shipped(inputs, config.root) if inputs is not None else nullcontext():
+            _render(config, unit, result)
     except PipelineError as err:
         result.error = err.format() if isinstance(err, InputError) else f"{unit.name}: {err}"
         result.exit_code = err.exit_code
@@ -94,12 +101,17 @@ _interface_labels: dict = {}
 
 
 def interface_labels(config: Config, locale: str) -> dict:
-    """The PDF's own words in ``locale`` (footer, link descriptions), read once per worker."""
-    if locale not in _interface_labels:
+    """The PDF's own words in ``locale`` (footer, link descriptions), read once per
+    worker while its interface catalogs stay the same (a cluster's worker serves build
+    after build)."""
+    key = (locale, config.source_language,
+           tuple(file_stamp(catalog_path(config.locales_dir, code, UI_DOMAIN)) for code in chain(config, locale)
+                 if code != config.source_language))
+    if key not in _interface_labels:
         ui = InterfaceText(config, locale)
-        _interface_labels[locale] = {"call_label": ui.gettext(CALL_NUMBER),
-                                     "email_label": ui.gettext(EMAIL_ADDRESS)}
-    return _interface_labels[locale]
+        _interface_labels[key] = {"call_label": ui.gettext(CALL_NUMBER),
+                                  "email_label": ui.gettext(EMAIL_ADDRESS)}
+    return _interface_labels[key]
 
 
 def _peak_memory() -> int:

@@ -14,13 +14,16 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from itertools import islice
 
 from pipeline.formats import PRINT_FORMATS
 from pipeline.model import Config
+from pipeline.build.shipping import unit_inputs
 from pipeline.build.units import Unit
 
 UNITS_PER_WORKER = 250
+IN_FLIGHT_PER_WORKER = 4  # units submitted ahead of the results, per worker
 # The workers are forked from a server process that has the stages loaded already (and
 # WeasyPrint when PDFs are to be built): each new worker starts with them for free.
 PRELOAD = ["pipeline.build.render"]
@@ -93,12 +96,20 @@ class Workers:
             self.count = 1
             init_worker(any(f in PRINT_FORMATS for u in units for f in u.formats))
             for unit in units:
-                yield render_unit(self.config, unit)
+                yield render_unit(self.config, unit, unit_inputs(self.config, unit))
             return
         executor = self.start(min(self.jobs, len(units)))
-        futures: list[Future] = [executor.submit(render_unit, self.config, unit) for unit in units]
-        for future in as_completed(futures):
-            yield future.result()
+        # Each unit carries its inputs (files as bytes): a window of units is in flight, not the whole build.
+        waiting, running = iter(units), set()
+        window = max(IN_FLIGHT_PER_WORKER * self.count, 32)
+        while True:
+            running |= {executor.submit(render_unit, self.config, unit, unit_inputs(self.config, unit))
+                        for unit in islice(waiting, window - len(running))}
+            if not running:
+                return
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
 
     def close(self, stop: bool = False) -> None:
         if self.executor is not None and self.own:

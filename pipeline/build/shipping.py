@@ -1,0 +1,47 @@
+"""The inputs of a unit, as data: the handout, its catalogs and the interface
+catalogs of its locale (and of the locales it falls back to), their glossaries and
+the images the handout shows, each read here, where the project is, and sent with
+the unit. Where the unit runs (a process of this machine or a worker of a cluster),
+``render_unit`` reads them from what was sent (``files.reading_shipped``), never from
+a path: a worker needs the package, not the project.
+
+Each file is read as its stage reads it (the same folder it must stay in), so a file
+that is refused (a link out of the project, a pipe, a huge file) is refused there
+with the same message, at the same file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipeline.catalogs import UI_DOMAIN, catalog_path, catalogs_root
+from pipeline.files import read_shipped
+from pipeline.model import Config
+from pipeline.variants import chain
+from pipeline.build.digests import IMAGE_REFERENCE
+from pipeline.build.units import Unit
+
+
+def unit_inputs(config: Config, unit: Unit) -> dict[str, tuple]:
+    """Every project file ``unit`` reads: path -> ``files.read_shipped`` record."""
+    files: dict[str, tuple] = {}
+
+    def ship(path: Path, root: Path, what: str) -> tuple:
+        record = read_shipped(path, root, what)
+        for key in {os.path.normpath(path), os.path.normpath(Path(path).absolute())}:
+            files[key] = record
+        return record
+
+    source = ship(unit.source, Path(unit.source).parent, "handout")
+    for code in chain(config, unit.locale):
+        if code != config.source_language:
+            for domain in (unit.slug, UI_DOMAIN):
+                path = catalog_path(config.locales_dir, code, domain)
+                ship(path, catalogs_root(path), "catalog")
+        language = config.locales.get(code)
+        if language is not None and language.glossary:
+            ship(Path(language.glossary), Path(language.glossary).parent, "file")
+    if source[0] == "file":
+        for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source[1])}):
+            ship(config.source_dir / name, config.source_dir, "image")
+    return files
