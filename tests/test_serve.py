@@ -38,6 +38,7 @@ def start(project: Path, formats=(HTML,), locales=("en", "mr")) -> PreviewServer
                            slugs=[SLUG]).start()
     assert server.rebuilder.first_build.wait(60), "the first build did not finish"
     assert server.rebuilder.idle.wait(120)
+    assert server.warmed.wait(60)  # what loads in the background is loaded before the saves are timed
     return server
 
 

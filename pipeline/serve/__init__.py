@@ -43,6 +43,7 @@ class PreviewServer:
         self.host, self.port = self.httpd.server_address[:2]
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.warmed = threading.Event()  # the readability stage is loaded (or could not be)
 
     @property
     def url(self) -> str:
@@ -65,6 +66,7 @@ class PreviewServer:
                 overlays.warm_up()
             except Exception:  # the overlay reports its own problem when it is asked for
                 log.debug("warming up the readability stage failed", exc_info=True)
+        self.warmed.set()
 
     def _start_threads(self) -> None:
         self.rebuilder.start()
