@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_project, run_cli
+from conftest import copy_project, run_cli
 from test_accessibility import AXE_JS, AXE_TAGS, CHROMIUM, _tool, describe
 
 from pipeline.formats import HTML, PDF

@@ -19,7 +19,6 @@ import ipaddress
 import json
 import logging
 import mimetypes
-import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -268,4 +267,4 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
-__all__ = ["PreviewHTTPServer", "make_handler", "threading"]
+__all__ = ["PreviewHTTPServer", "make_handler"]

@@ -18,7 +18,7 @@ from pipeline.build.manifest import MANIFEST_NAME, Manifest
 from pipeline.build.units import output_path
 from pipeline.catalogs import catalog_path, read_po_file
 from pipeline.files import display_path
-from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_FORMATS, SUFFIX
+from pipeline.formats import LARGE_PRINT, PDF
 from pipeline.model import Article, Config
 from pipeline.publish import load_publication
 from pipeline.sources import load_article
@@ -263,4 +263,4 @@ def pdf_page_png(path: Path, page: int, resolution: int = 60) -> bytes:
 
 
 __all__ = ["PageRef", "page_ref", "blocks_json", "readability_json", "translation_json", "print_json",
-           "pdf_pages", "pdf_page_png", "HTML", "PRINT_FORMATS", "SUFFIX"]
+           "pdf_pages", "pdf_page_png", "warm_up"]
