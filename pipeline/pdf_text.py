@@ -227,7 +227,6 @@ def _read_line(stream, textbox):
     word: _Word | None = None
     pending = ""  # text of clusters that drew no glyph, for the next glyph
 
-    after_rtl = False  # the run before this one on the line is right to left
     run = line.runs[0] if line.runs != ffi.NULL else ffi.NULL
     while run != ffi.NULL:
         glyph_item = run.data
@@ -250,12 +249,6 @@ def _read_line(stream, textbox):
         # text; their codes are only counted.
         untouched = font.bitmap or any(
             (a < b) if rtl else (a > b) for a, b in zip(clusters, clusters[1:]))
-        # A left-to-right run (TMS, 25) drawn right after right-to-left text: pypdf
-        # turns the right-to-left text round up to the run, and the space drawn
-        # between them goes with it, so the run's first glyph reads a no-break
-        # space first (a space is printed there) to keep the two words apart.
-        opens_ltr = after_rtl and not rtl and not untouched
-        after_rtl = bool(rtl)
 
         i = 0
         while i < count:
@@ -312,8 +305,6 @@ def _read_line(stream, textbox):
                 continue
 
             shares = _shares(text, codes)
-            if opens_ltr:
-                pending, opens_ltr = "\u00a0" + pending, False
             shares[0] = pending + shares[0]
             simple = len(codes) == 1 and not pending
             pending = ""
