@@ -21,7 +21,7 @@ import pytest
 
 from conftest import run_cli, small_project, snapshot
 from pipeline.build import build
-from pipeline.build.executors import DaskExecutor, connect, executor_spec, local_cluster
+from pipeline.build.executors import ClusterError, DaskExecutor, connect, executor_spec, local_cluster
 from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.formats import DEFAULT_FORMATS
@@ -155,3 +155,23 @@ def test_units_carry_their_inputs_as_data(local_build, tmp_path):
     summary = build(config, executor=ProjectAway(config.root, 4), **SELECTION)
     assert summary.failed == 0 and summary.built == 4, summary.problems
     assert snapshot(config.output_dir) == expected
+
+
+def test_the_scheduler_going_away_is_a_cluster_error_and_what_was_written_is_whole(local_build, tmp_path):
+    project, expected = local_build
+    config = _copy(project, tmp_path / "project")
+    with local_cluster(1) as doomed, connect(doomed.scheduler_address) as client:
+        def stop_the_cluster(done, total, result):
+            if done == 1:
+                doomed.close()
+
+        started = time.monotonic()
+        with pytest.raises(ClusterError, match="stopped during the build"):
+            build(config, executor=DaskExecutor(client, doomed.scheduler_address), progress=stop_the_cluster,
+                  **SELECTION)
+        assert time.monotonic() - started < 120
+    written = snapshot(config.output_dir)
+    pages = [name for name in written if name.endswith((".html", ".pdf")) and name.count("/") == 2]
+    assert pages  # the first unit was written before the cluster went away
+    assert {name: written[name] for name in pages} == {name: expected[name] for name in pages}
+    assert not [p for p in config.output_dir.rglob("*.tmp")]

@@ -89,6 +89,8 @@ def connect(address: str, distributed=None):
     registered on its workers; a ``ClusterError`` within ``CONNECT_TIMEOUT`` seconds
     when there is none."""
     distributed = distributed or _import_distributed()
+    # Dask logs a lost scheduler with its traceback; the build says it once, as a ClusterError.
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     try:
         client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
     except (OSError, TimeoutError) as err:
@@ -151,7 +153,8 @@ class DaskExecutor(Executor):
             except BaseException as err:  # the task never failed on its own: render_unit returns its errors
                 result.set_exception(ClusterError(
                     f"the Dask cluster at {shown(self.address)} stopped during the build "
-                    f"({type(err).__name__}: {shown(err) or 'no detail'}); the outputs written before are whole; "
+                    f"({type(err).__name__}: {shown(' '.join(str(err).split())) or 'no detail'}); "
+                    f"the outputs written before are whole; "
                     f"what to do: check the scheduler and its workers, then build again"))
             else:
                 result.set_result(value)
