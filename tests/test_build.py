@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, run_pipeline
 from pipeline.config import load_config
 from pipeline.sources import load_articles
+from pipeline.variants import language_tag
 
 CONFIG = load_config(ROOT / "clinics.yaml")
 ARTICLES = load_articles(CONFIG.source_dir)
@@ -37,7 +38,7 @@ def test_there_are_at_least_five_handouts():
 def test_web_page_structure(built, clinic, locale, slug):
     page = parse(built / "outputs" / clinic / locale / f"{slug}.html")
     html = page
-    assert html.get("lang") == locale
+    assert html.get("lang") == language_tag(locale)  # en_US is en-US
     assert html.get("dir") == CONFIG.locales[locale].direction
     for landmark in ("header", "main", "footer"):
         assert len(html.findall(f".//h:{landmark}", NS)) == 1, landmark
@@ -52,11 +53,11 @@ def test_web_page_structure(built, clinic, locale, slug):
     # links to the same handout in the clinic's other languages, each in its own language
     others = [c for c in CONFIG.clinics[clinic].locales if c != locale]
     nav_links = {a.get("hreflang"): a for a in html.findall(".//h:nav//h:a[@hreflang]", NS)}
-    assert set(nav_links) == set(others)
+    assert set(nav_links) == {language_tag(code) for code in others}
     for code in others:
-        assert nav_links[code].get("lang") == code
-        assert nav_links[code].get("href") == f"../{code}/{slug}.html"
-        assert texts(nav_links[code]) == CONFIG.locales[code].name
+        assert nav_links[language_tag(code)].get("lang") == language_tag(code)
+        assert nav_links[language_tag(code)].get("href") == f"../{code}/{slug}.html"
+        assert texts(nav_links[language_tag(code)]) == CONFIG.locales[code].name
     body = texts(html.find(".//h:body", NS))
     crisis = CONFIG.clinics[clinic].crisis_line.number
     digits = str.maketrans("0123456789", "०१२३४५६७८९") if CONFIG.locales[locale].digits == "devanagari" else {}
@@ -84,7 +85,7 @@ def test_pdf_reads_back(built, clinic, locale, slug):
         root = pdf.Root
         assert "/StructTreeRoot" in root
         assert root.MarkInfo.Marked
-        assert str(root.Lang) == locale
+        assert str(root.Lang) == language_tag(locale)
         assert str(pdf.docinfo.get("/Title", "")) or pdf.open_metadata().get("dc:title")
         assert root.ViewerPreferences.DisplayDocTitle
         for page in pdf.pages:
@@ -152,7 +153,7 @@ def test_index_lists_handouts_per_language(built):
         page = parse(built / "outputs" / cid / "index.html")
         assert len(page.findall(".//h:h1", NS)) == 1
         sections = page.findall(".//h:main/h:section", NS)
-        assert [s.get("lang") for s in sections] == list(clinic.locales)
+        assert [s.get("lang") for s in sections] == [language_tag(code) for code in clinic.locales]
         for section in sections:
             hrefs = {a.get("href") for a in section.findall(".//h:a", NS)}
             for article in ARTICLES:
