@@ -161,3 +161,29 @@ def snapshot(outputs: Path) -> dict[str, bytes]:
         return {}
     return {str(p.relative_to(outputs)): p.read_bytes() for p in sorted(outputs.rglob("*"))
             if p.is_file() and not p.name.startswith(".")}
+
+
+LOCAL_DIGITS = {"devanagari": "०१२३४५६७८९", "extended-arabic-indic": "۰۱۲۳۴۵۶۷۸۹"}
+
+
+def ui_string(locale: str, msgid: str) -> str:
+    """What a translator wrote for the interface string ``msgid`` in ``locale``, read
+    straight from the committed catalogs: the locale's own, then its base language's
+    (en_US -> en), else the English string itself."""
+    import polib
+
+    for code in dict.fromkeys([locale, locale.split("_")[0]]):
+        path = ROOT / "locales" / code / "LC_MESSAGES" / "ui.po"
+        if path.is_file():
+            entry = polib.pofile(str(path)).find(msgid)
+            if entry is not None and entry.msgstr and "fuzzy" not in entry.flags:
+                return entry.msgstr
+    return msgid
+
+
+def local_digits(text: str, digits: str) -> str:
+    """``text`` with its ASCII digits written in a locale's own digits (``Locale.digits``)."""
+    if digits not in LOCAL_DIGITS:
+        return text
+    return text.translate(str.maketrans("0123456789", LOCAL_DIGITS[digits]))
+
