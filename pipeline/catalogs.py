@@ -77,15 +77,13 @@ _PLURAL_FORMS_VALUE = re.compile(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.
 
 
 def _checked_catalog_bytes(path: Path, data: bytes) -> bytes:
-    """What Babel reports without a line, or not at all: an empty or huge file, text
+    """What Babel reports without a line, or not at all (``read_project_file`` has
+    refused a huge file already): an empty file, text
     that is not UTF-8 or a header that names another character set, a byte-order mark
     and a Plural-Forms header, which msgfmt rejects. Returns the bytes."""
     if not data.strip():
         raise InputError(path, 1, "the catalog is empty",
                          "restore it from version control, or run `python -m pipeline update` to start it again")
-    if len(data) > MAX_CATALOG_BYTES:
-        raise InputError(path, None, f"the catalog is {len(data):,} bytes; catalogs are limited to {MAX_CATALOG_BYTES:,}",
-                         "restore it from version control; a handout's catalog is a few kilobytes")
     if data.startswith(codecs.BOM_UTF8):  # msgfmt: "syntax error" at 1:2
         raise InputError(path, 1, "the file starts with a byte-order mark (BOM), which gettext tools reject",
                          "save it as UTF-8 without BOM (Poedit and Weblate do; in Notepad choose 'UTF-8', "

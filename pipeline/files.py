@@ -151,9 +151,17 @@ def _checked(path: Path, root: str | Path, max_bytes: int, what: str) -> tuple[P
     if kind:
         raise _not_a_file(path, what, kind)
     if status.st_size > max_bytes:
-        raise InputError(path, None, f"the {what} is {status.st_size:,} bytes; {what}s are limited to {max_bytes:,}",
-                         "restore the file from version control, or make it smaller")
+        raise _TooLarge(path, what, status.st_size, max_bytes)
     return resolved, status
+
+
+class _TooLarge(InputError):
+    """A file larger than its reader's limit; ``size`` is what it holds."""
+
+    def __init__(self, path: Path, what: str, size: int, max_bytes: int):
+        super().__init__(path, None, f"the {what} is {size:,} bytes; {what}s are limited to {max_bytes:,}",
+                         "restore the file from version control, or make it smaller")
+        self.size = size
 
 
 def _not_a_file(path: Path, what: str, kind: str) -> InputError:
@@ -208,11 +216,14 @@ _NOT_SHIPPED = object()
 
 def read_shipped(path: str | Path, root: str | Path, what: str = "file") -> tuple:
     """What ``read_project_file`` finds at ``path``, as data to ship: ``("file", bytes)``,
-    ``("missing",)`` or ``("refused", message, hint)`` (a link out, a pipe, a huge file)."""
+    ``("missing",)``, ``("large", size)`` (refused where it is read, naming that
+    reader's limit) or ``("refused", message, hint)`` (a link out, a pipe)."""
     try:
         return ("file", read_project_file(path, root, MAX_SHIPPED_BYTES, what))
     except FileNotFoundError:
         return ("missing",)
+    except _TooLarge as err:
+        return ("large", err.size)
     except InputError as err:
         return ("refused", err.message, err.hint)
 
@@ -244,10 +255,11 @@ def _shipped_bytes(path: Path, record: tuple, max_bytes: int, what: str) -> byte
         raise FileNotFoundError(path)
     if record[0] == "refused":
         raise InputError(path, None, record[1], record[2])
+    if record[0] == "large":  # above every reader's limit: never read
+        raise _TooLarge(path, what, record[1], max_bytes)
     data = record[1]
     if len(data) > max_bytes:
-        raise InputError(path, None, f"the {what} is {len(data):,} bytes; {what}s are limited to {max_bytes:,}",
-                         "restore the file from version control, or make it smaller")
+        raise _TooLarge(path, what, len(data), max_bytes)
     return data
 
 
