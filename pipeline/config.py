@@ -169,9 +169,9 @@ def utf8_text(path: Path, data: bytes) -> str:
     UTF-8 are an ``InputError`` at their line."""
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        raise InputError(path, line, f"not UTF-8 text (byte 0x{data[err.start]:02x})",
+    except UnicodeDecodeError as err:  # err.start counts from after the byte-order mark: read err.object
+        line = err.object[:err.start].count(b"\n") + 1
+        raise InputError(path, line, f"not UTF-8 text (byte 0x{err.object[err.start]:02x})",
                          "save the file as UTF-8") from None
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from pipeline.config import check_targets, load_yaml_with_lines
+from pipeline.config import check_targets, load_yaml_with_lines, utf8_text
 from pipeline.errors import InputError, shown
 from pipeline import security
 from pipeline.files import read_project_file
@@ -90,12 +90,7 @@ def load_article(path: Path) -> Article:
     raw = read_handout_bytes(path)
     if not raw.strip():
         raise InputError(path, 1, "the file is empty", "write a front-matter block and the handout text")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise InputError(path, line, f"not UTF-8 text (byte 0x{raw[err.start]:02x})", "save the file as UTF-8") from None
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = utf8_text(path, raw).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
 
     meta, meta_lines, body_start = _front_matter(path, lines)

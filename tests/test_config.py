@@ -188,3 +188,15 @@ def test_any_edit_loads_or_is_an_input_error_at_a_line(tmp_path, kind, original,
         _load(kind, tmp_path, "\n".join(lines_of))
     except InputError as err:
         assert err.line is not None and err.message, err.format()
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_bytes_that_are_not_utf8_are_named_at_their_line_after_a_byte_order_mark(tmp_path, bom):
+    """A file saved with a byte-order mark is read without it; a byte that is not
+    UTF-8 is still named (0xff) at its own line, not three bytes earlier."""
+    path = tmp_path / "glossary.yaml"
+    path.write_bytes(bom + b"- en: x\n\xff\n")
+    from pipeline.config import load_yaml_file
+    with pytest.raises(InputError) as refused:
+        load_yaml_file(path, "missing", "")
+    assert (refused.value.line, refused.value.message) == (2, "not UTF-8 text (byte 0xff)")
