@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import regex
 
 from pipeline.readability.sentences import split_at
+from pipeline.readability.tally import Tally
 
 # A word of this many aksharas or more is a long word (see docs/readability.md).
 LONG_WORD_AKSHARAS = 5
@@ -81,7 +82,7 @@ def _after_abbreviation(text: str, start: int, match) -> bool:
 
 
 @dataclass
-class Counts:
+class Counts(Tally):
     """What the Devanagari measures are computed from; adds up over sentences."""
 
     sentences: int = 0
@@ -90,19 +91,6 @@ class Counts:
     long_words: int = 0
     conjuncts: int = 0
     long_word_list: list = field(default_factory=list)
-
-    def add(self, other: "Counts") -> "Counts":
-        """Add ``other`` into these counts (in place) and return them."""
-        self.sentences += other.sentences
-        self.words += other.words
-        self.aksharas += other.aksharas
-        self.long_words += other.long_words
-        self.conjuncts += other.conjuncts
-        self.long_word_list.extend(other.long_word_list)
-        return self
-
-    def __add__(self, other: "Counts") -> "Counts":
-        return Counts().add(self).add(other)
 
 
 _word_cache: dict[str, tuple[int, int]] = {}

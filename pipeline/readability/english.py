@@ -26,6 +26,7 @@ from textstat.backend.utils import _get_cmudict
 from textstat.backend.validations import is_difficult_word
 
 from pipeline.errors import PipelineError
+from pipeline.readability.tally import Tally
 
 LANG = "en_US"
 # textstat's reading speed (Demberg & Keller 2008), in milliseconds per character.
@@ -122,7 +123,7 @@ def word_figures(word: str) -> WordFigures:
 
 
 @dataclass
-class Counts:
+class Counts(Tally):
     """What the English measures are computed from; adds up over sentences."""
 
     sentences: int = 0
@@ -136,24 +137,6 @@ class Counts:
     long_word_list: list = field(default_factory=list)  # as written
     hard_word_list: list = field(default_factory=list)  # as written
     unknown_words: list = field(default_factory=list)  # not in the CMU dictionary
-
-    def add(self, other: "Counts") -> "Counts":
-        """Add ``other`` into these counts (in place) and return them."""
-        self.sentences += other.sentences
-        self.words += other.words
-        self.syllables += other.syllables
-        self.long_words += other.long_words
-        self.hard_words += other.hard_words
-        self.unfamiliar_words += other.unfamiliar_words
-        self.letters += other.letters
-        self.characters += other.characters
-        self.long_word_list.extend(other.long_word_list)
-        self.hard_word_list.extend(other.hard_word_list)
-        self.unknown_words.extend(other.unknown_words)
-        return self
-
-    def __add__(self, other: "Counts") -> "Counts":
-        return Counts().add(self).add(other)
 
 
 def count_sentence(sentence: str) -> Counts:

@@ -22,6 +22,8 @@ from textstat.backend.counts import count_chars, count_letters, count_syllables
 from textstat.backend.selections import list_words
 from textstat.backend.utils import get_lang_cfg
 
+from pipeline.readability.tally import Tally
+
 LANG = "es"
 # Syllables at which a Spanish word counts as long. Spanish words are longer than
 # English ones (about 2 syllables a word in plain text, 1.4 in English): a word of 4 or
@@ -53,7 +55,7 @@ def syllables(word: str) -> int:
 
 
 @dataclass
-class Counts:
+class Counts(Tally):
     """What the Spanish measures are computed from; adds up over sentences."""
 
     sentences: int = 0
@@ -63,20 +65,6 @@ class Counts:
     letters: int = 0
     characters: int = 0
     long_word_list: list = field(default_factory=list)  # as written
-
-    def add(self, other: "Counts") -> "Counts":
-        """Add ``other`` into these counts (in place) and return them."""
-        self.sentences += other.sentences
-        self.words += other.words
-        self.syllables += other.syllables
-        self.long_words += other.long_words
-        self.letters += other.letters
-        self.characters += other.characters
-        self.long_word_list.extend(other.long_word_list)
-        return self
-
-    def __add__(self, other: "Counts") -> "Counts":
-        return Counts().add(self).add(other)
 
 
 def count_sentence(sentence: str) -> Counts:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import regex
 
 from pipeline.readability.sentences import split_at
+from pipeline.readability.tally import Tally
 
 # A word of this many letters or more is a long word (see docs/readability.md).
 LONG_WORD_LETTERS = 7
@@ -51,7 +52,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 @dataclass
-class Counts:
+class Counts(Tally):
     """What the Urdu measures are computed from; adds up over sentences."""
 
     sentences: int = 0
@@ -59,18 +60,6 @@ class Counts:
     letters: int = 0
     long_words: int = 0
     long_word_list: list = field(default_factory=list)
-
-    def add(self, other: "Counts") -> "Counts":
-        """Add ``other`` into these counts (in place) and return them."""
-        self.sentences += other.sentences
-        self.words += other.words
-        self.letters += other.letters
-        self.long_words += other.long_words
-        self.long_word_list.extend(other.long_word_list)
-        return self
-
-    def __add__(self, other: "Counts") -> "Counts":
-        return Counts().add(self).add(other)
 
 
 def count_sentence(sentence: str) -> Counts:
