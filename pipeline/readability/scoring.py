@@ -45,24 +45,13 @@ def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> Sco
                 and (counts.words >= MIN_WORDS_FOR_GRADE_ALONE or counts.hard_words > 0))
         reasons = _english_reasons(counts, figures) if hard else ()
         shown = {k: figures[k] for k in ("words", "fk_grade", "syllables_per_word", "long_words")}
-    elif measure == "spanish":
-        counts = spanish.count_sentence(sentence.text)
-        figures = spanish.metrics(counts)
-        grade, reasons = _spanish_load(counts, figures, targets)
-        hard = grade > 1.0
-        shown = {k: figures[k] for k in ("words", "szigriszt_pazos", "syllables_per_word", "long_words")}
-    elif measure == "urdu":
-        counts = urdu.count_sentence(sentence.text)
-        figures = urdu.metrics(counts)
-        grade, reasons = _urdu_load(counts, figures, targets)
-        hard = grade > 1.0
-        shown = {k: figures[k] for k in ("words", "letters_per_word", "long_word_share", "long_words")}
     else:
-        counts = devanagari.count_sentence(sentence.text)
-        figures = devanagari.metrics(counts)
-        grade, reasons = _devanagari_load(counts, figures, targets)
+        module, load, keys = _LOADS[measure]
+        counts = module.count_sentence(sentence.text)
+        figures = module.metrics(counts)
+        grade, reasons = load(counts, figures, targets)
         hard = grade > 1.0
-        shown = {k: figures[k] for k in ("words", "aksharas_per_word", "long_word_share", "long_words")}
+        shown = {k: figures[k] for k in keys}
     return ScoredSentence(sentence.text, sentence.line, sentence.block, sentence.index, sentence.section,
                           counts, shown, grade, hard, tuple(reasons), sentence.shown or sentence.text)
 
@@ -174,6 +163,14 @@ def _urdu_load(counts: urdu.Counts, figures: dict, targets: dict) -> tuple[float
     if load > 1.0 and not reasons:
         load = 1.0  # over only before rounding, or for too few words to tell
     return load, reasons
+
+
+# The measures scored by their load (above 1.0: hard): module, load, figures shown.
+_LOADS = {
+    "spanish": (spanish, _spanish_load, ("words", "szigriszt_pazos", "syllables_per_word", "long_words")),
+    "urdu": (urdu, _urdu_load, ("words", "letters_per_word", "long_word_share", "long_words")),
+    "devanagari": (devanagari, _devanagari_load, ("words", "aksharas_per_word", "long_word_share", "long_words")),
+}
 
 
 def named_long_words(counts: english.Counts) -> list[str]:
