@@ -75,6 +75,11 @@ def _stylesheet(path: Path, fetcher):
     return _static_css[path]
 
 
+def clear_caches() -> None:
+    """Forget the parsed stylesheets, for a process that lives on while they change."""
+    _static_css.clear()
+
+
 def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_shop: bool = False) -> str:
     """The @page rules that differ by clinic and edition: the clinic's paper, the
     margins, page numbers in the locale's digits, and for a print shop a bleed around

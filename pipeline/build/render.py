@@ -114,6 +114,11 @@ def interface_labels(config: Config, locale: str) -> dict:
     return _interface_labels[key]
 
 
+def clear_caches() -> None:
+    """Forget the PDF's own words read so far, for a process that lives on while ui.po changes."""
+    _interface_labels.clear()
+
+
 def _peak_memory() -> int:
     """This process's peak resident memory, in bytes."""
     try:

@@ -356,10 +356,10 @@ def forget_cached_inputs() -> None:
     one build; this one lives on while the files change."""
     render_pdf = sys.modules.get("pipeline.render_pdf")
     if render_pdf is not None:
-        render_pdf._static_css.clear()
+        render_pdf.clear_caches()
     unit_render = sys.modules.get("pipeline.build.render")
     if unit_render is not None:
-        unit_render._interface_labels.clear()
+        unit_render.clear_caches()
 
 
 def code_fingerprint() -> dict[str, tuple[int, int]]:
