@@ -25,7 +25,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pipeline import __version__
-from pipeline.catalogs import UI_DOMAIN, catalog_path
+from pipeline.catalogs import UI_DOMAIN, catalog_path, catalogs_root
 from pipeline.files import file_digest
 from pipeline.model import Config
 from pipeline.formats import PRINT_FORMATS
@@ -95,23 +95,12 @@ class Inputs:
         parts = [self.page, self.clinic(cid), digest(source),
                  "review " + review_digest_part(source, config.clinics[cid].review, self.today)]
         size = len(source)
-        for base in chain(config, locale)[1:-1]:  # a regional variant (mr_IN) shows its base's (mr) entries too
-            parts += [self.named(catalog_path(config.locales_dir, base, slug)),
-                      self.named(catalog_path(config.locales_dir, base, UI_DOMAIN))]
+        parts += [self.named(path) for path, _root, _what in unit_files(config, locale, slug, source)]
         if locale != config.source_language:
-            catalog = catalog_path(config.locales_dir, locale, slug)
-            parts += [self.named(catalog), self.named(catalog_path(config.locales_dir, locale, UI_DOMAIN))]
-            glossary = config.locales[locale].glossary
-            if glossary:
-                parts.append(self.named(Path(glossary)))
             try:
-                size += catalog.stat().st_size
+                size += catalog_path(config.locales_dir, locale, slug).stat().st_size
             except OSError:
                 pass
-        # The images the handout shows: PDFs embed them, and loading the handout checks them
-        # (an image made unsafe refuses the handout, its web page too).
-        parts += [f"{name}:{self.file(config.source_dir / name)}"
-                  for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source)})]
         page = digest("\n".join(parts))
         digests = {fmt: digest(f"{page}\n{fmt}") for fmt in formats if fmt not in PRINT_FORMATS}
         if any(fmt in PRINT_FORMATS for fmt in formats):
@@ -243,6 +232,29 @@ class Inputs:
         self.cache["fonts"] = {"stamp": stamp, "digest": value}
         self.changed = True
         return value
+
+
+def unit_files(config: Config, locale: str, slug: str, source: bytes) -> list[tuple[Path, Path, str]]:
+    """Every project file besides the handout that one handout's outputs in ``locale``
+    read, with the folder it must stay in and what it is (as ``files.read_shipped``
+    names it): the handout's and the interface catalogs of the locale and of the
+    locales it falls back to (a regional variant, mr_IN, shows its base's, mr, entries
+    too), their glossaries (QA of those entries), and the images the handout shows
+    (PDFs embed them, and loading the handout checks them: an image made unsafe
+    refuses the handout, its web page too). The digests and what is sent with a unit
+    both come from this one list."""
+    files = []
+    for code in chain(config, locale):
+        if code != config.source_language:
+            for domain in (slug, UI_DOMAIN):
+                path = catalog_path(config.locales_dir, code, domain)
+                files.append((path, catalogs_root(path), "catalog"))
+        language = config.locales.get(code)
+        if language is not None and language.glossary:
+            files.append((Path(language.glossary), Path(language.glossary).parent, "file"))
+    files += [(config.source_dir / name, config.source_dir, "image")
+              for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source)})]
+    return files
 
 
 def module_path(name: str) -> Path | None:

@@ -14,16 +14,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.catalogs import UI_DOMAIN, catalog_path, catalogs_root
 from pipeline.files import read_shipped
 from pipeline.model import Config
-from pipeline.variants import chain
-from pipeline.build.digests import IMAGE_REFERENCE
+from pipeline.build.digests import unit_files
 from pipeline.build.units import Unit
 
 
 def unit_inputs(config: Config, unit: Unit) -> dict[str, tuple]:
-    """Every project file ``unit`` reads: path -> ``files.read_shipped`` record."""
+    """Every project file ``unit`` reads: path -> ``files.read_shipped`` record. The
+    files are those its digests are made of (``digests.unit_files``)."""
     files: dict[str, tuple] = {}
 
     def ship(path: Path, root: Path, what: str) -> tuple:
@@ -33,15 +32,6 @@ def unit_inputs(config: Config, unit: Unit) -> dict[str, tuple]:
         return record
 
     source = ship(unit.source, Path(unit.source).parent, "handout")
-    for code in chain(config, unit.locale):
-        if code != config.source_language:
-            for domain in (unit.slug, UI_DOMAIN):
-                path = catalog_path(config.locales_dir, code, domain)
-                ship(path, catalogs_root(path), "catalog")
-        language = config.locales.get(code)
-        if language is not None and language.glossary:
-            ship(Path(language.glossary), Path(language.glossary).parent, "file")
-    if source[0] == "file":
-        for name in sorted({m.decode() for m in IMAGE_REFERENCE.findall(source[1])}):
-            ship(config.source_dir / name, config.source_dir, "image")
+    for path, root, what in unit_files(config, unit.locale, unit.slug, source[1] if source[0] == "file" else b""):
+        ship(path, root, what)
     return files
