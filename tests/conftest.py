@@ -4,14 +4,26 @@ with several xdist workers)."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pikepdf
 import pytest
 from filelock import FileLock
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+from pipeline.config import load_config
+from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
+from pipeline.publish import load_publication
+from pipeline.render_html import STATIC_DIR, render_page
+from pipeline.render_pdf import BOTTOM_MARGIN_MM, render_pdf
+from pipeline.sources import load_article
+from pipeline.translate import InterfaceText
 
 ROOT = Path(__file__).resolve().parent.parent
 # A handout's clinical review runs out (pipeline/review.py): the suite runs on a fixed
@@ -186,4 +198,146 @@ def local_digits(text: str, digits: str) -> str:
     if digits not in LOCAL_DIGITS:
         return text
     return text.translate(str.maketrans("0123456789", LOCAL_DIGITS[digits]))
+
+
+# ---------------------------------------------------------------- reading PDFs back
+
+MM = 72 / 25.4
+
+
+def font_sizes(path: Path) -> list[tuple[float, str]]:
+    """(size in points as printed, text) for every run of text in the PDF."""
+    runs = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            # The text matrix times the current transformation: its vertical scale.
+            c = tm[0] * cm[2] + tm[1] * cm[3]
+            d = tm[2] * cm[2] + tm[3] * cm[3]
+            runs.append((round(size * math.hypot(c, d), 2), text.strip()))
+
+    for page in PdfReader(path).pages:
+        page.extract_text(visitor_text=visit)
+    return runs
+
+
+def pdftotext(path: Path, *options: str) -> str:
+    """A PDF's text as poppler's pdftotext reads it, with its ``options`` (pages, area, layout)."""
+    return subprocess.run(["pdftotext", "-q", "-enc", "UTF-8", *options, str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def page_size(path: Path) -> tuple[float, float]:
+    with pikepdf.open(path) as pdf:
+        box = [float(v) for v in pdf.pages[0].MediaBox]
+    return box[2] - box[0], box[3] - box[1]
+
+
+def footers(path: Path) -> list[str]:
+    """The text of each page's running footer."""
+    width, height = page_size(path)
+    margin = BOTTOM_MARGIN_MM[".large-print." in path.name] * MM
+    pages = len(pikepdf.open(path).pages)
+    return [" ".join(pdftotext(path, "-f", str(n), "-l", str(n), "-r", "72", "-x", "0",
+                               "-y", str(int(height - margin)), "-W", str(int(width)), "-H", str(int(margin))).split())
+            for n in range(1, pages + 1)]
+
+
+def devanagari_font() -> TTFont:
+    path = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans Devanagari"],
+                          capture_output=True, text=True, check=True).stdout
+    return TTFont(path)
+
+
+def letter_forms() -> dict[str, tuple[int, int]]:
+    """For ल and श: (the default glyph id, the Marathi glyph id) in Noto Sans Devanagari,
+    read from the font's own locl feature for Marathi."""
+    font = devanagari_font()
+    cmap = font.getBestCmap()
+    marathi = {}
+    for record in font["GSUB"].table.FeatureList.FeatureRecord:
+        if record.FeatureTag != "locl":
+            continue
+        for index in record.Feature.LookupListIndex:
+            for table in font["GSUB"].table.LookupList.Lookup[index].SubTable:
+                table = getattr(table, "ExtSubTable", table)
+                marathi.update(getattr(table, "mapping", {}) or {})
+    forms = {}
+    for letter in "लश":
+        name = cmap[ord(letter)]
+        assert name in marathi, f"the font has no Marathi form of {letter}"
+        forms[letter] = (font.getGlyphID(name), font.getGlyphID(marathi[name]))
+    return forms
+
+
+def devanagari_glyph_ids(path: Path) -> set[int]:
+    """The glyph ids drawn with Noto Sans Devanagari anywhere in the PDF (WeasyPrint
+    keeps the font's own glyph ids when it subsets)."""
+    used: set[int] = set()
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            fonts = page.Resources.get("/Font", {})
+            current = None
+            for operands, operator in pikepdf.parse_content_stream(page):
+                op = str(operator)
+                if op == "Tf":
+                    font = fonts.get(str(operands[0]))
+                    current = font if font is not None and "Devanagari" in str(font.get("/BaseFont", "")) else None
+                elif op in ("Tj", "TJ") and current is not None:
+                    strings = operands[0] if op == "TJ" else [operands[0]]
+                    mapping = current.DescendantFonts[0].get("/CIDToGIDMap")
+                    table = mapping.read_bytes() if isinstance(mapping, pikepdf.Stream) else None
+                    for item in strings:
+                        if isinstance(item, pikepdf.String):
+                            data = bytes(item)
+                            for i in range(0, len(data) - 1, 2):
+                                cid = int.from_bytes(data[i:i + 2], "big")
+                                used.add(int.from_bytes(table[2 * cid:2 * cid + 2], "big") if table else cid)
+    return used
+
+
+def render_handout_pdf(project: Path, clinic_id: str, code: str, slug: str = "what-a-course-of-tms-is-like",
+                       out: Path | None = None) -> tuple[str, Path]:
+    """The print HTML and the PDF of one handout, rendered as the build renders them."""
+    config = load_config(project / "clinics.yaml")
+    clinic, locale = config.clinics[clinic_id], config.locales[code]
+    article = load_article(config.source_dir / f"{slug}.md")
+    html = render_page(config, article, load_publication(config, article, clinic, locale), clinic, locale,
+                       for_print=True)
+    ui = InterfaceText(config, code)
+    pdf = render_pdf(html, base_dir=config.source_dir, clinic=clinic, locale=locale,
+                     page_url=f"{clinic_id}/{code}/{slug}.html", allowed_roots=[config.source_dir, STATIC_DIR],
+                     label=slug, call_label=ui.gettext(CALL_NUMBER), email_label=ui.gettext(EMAIL_ADDRESS))
+    path = (out or project) / f"{clinic_id}-{code}-{slug}.pdf"
+    path.write_bytes(pdf)
+    return html, path
+
+
+# ---------------------------------------------------------------- the browser audit tools
+
+WEB_AUDIT = ROOT / "tests" / "web_audit" / "node_modules"
+AXE_JS = WEB_AUDIT / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+
+
+def web_audit_tool(path: Path) -> Path:
+    """``path`` of a tool from tests/web_audit, failing with what to do when it is missing."""
+    if not path.exists():
+        pytest.fail(f"{path.relative_to(ROOT)} is missing; what to do: make setup-test")
+    return path
+
+
+def describe_violation(page: str, viewport: str, violation: dict) -> str:
+    nodes = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"][:5])
+    return f"{page} ({viewport}): {violation['id']} [{violation['impact']}] {violation['help']} — {nodes}"
+
+
+def with_pypdf(pdf: Path) -> str:
+    """A PDF's text as pypdf reads it."""
+    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+# The two text extractors a PDF's words must come out of (screen readers and copy-paste differ).
+EXTRACTORS = {"pdftotext": pdftotext, "pypdf": with_pypdf}
 

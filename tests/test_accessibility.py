@@ -16,15 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import AXE_JS, AXE_TAGS, CHROMIUM, ROOT, WEB_AUDIT, describe_violation, web_audit_tool
 from pipeline.config import load_config
 from pipeline.sources import article_paths
 
-WEB_AUDIT = ROOT / "tests" / "web_audit" / "node_modules"
-AXE_JS = WEB_AUDIT / "axe-core" / "axe.min.js"
 VNU_JAR = WEB_AUDIT / "vnu-jar" / "build" / "dist" / "vnu.jar"
-CHROMIUM = Path("/usr/bin/chromium")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
 CONFIG = load_config(ROOT / "clinics.yaml")
 
@@ -33,12 +29,6 @@ BROKEN_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"></head>
 <body><div><img src="x.png"><a href="#"></a><p style="color:#bbbbbb">faint</p><p><div></div></p></div></body></html>
 """
-
-
-def _tool(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"{path.relative_to(ROOT)} is missing; what to do: make setup-test")
-    return path
 
 
 def built_pages(built: Path) -> list[Path]:
@@ -91,18 +81,13 @@ def run_axe(tab, axe_source: str) -> list[dict]:
     return result["violations"]
 
 
-def describe(page: str, viewport: str, violation: dict) -> str:
-    nodes = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"][:5])
-    return f"{page} ({viewport}): {violation['id']} [{violation['impact']}] {violation['help']} — {nodes}"
-
-
 def test_every_page_is_built(built):
     missing = sorted(str(p.relative_to(built)) for p in expected_pages(built) if not p.exists())
     assert not missing, "pages not built: " + ", ".join(missing)
 
 
 def test_axe_finds_no_violations_on_any_page(built, tab):
-    axe_source = _tool(AXE_JS).read_text(encoding="utf-8")
+    axe_source = web_audit_tool(AXE_JS).read_text(encoding="utf-8")
     pages = built_pages(built)
     assert set(pages) >= expected_pages(built)
     problems = []
@@ -112,7 +97,7 @@ def test_axe_finds_no_violations_on_any_page(built, tab):
         for path in pages:
             tab.goto(path.as_uri())
             for violation in run_axe(tab, axe_source):
-                problems.append(describe(str(path.relative_to(built / "outputs")), name, violation))
+                problems.append(describe_violation(str(path.relative_to(built / "outputs")), name, violation))
             audited += 1
     assert audited == 2 * len(pages)
     assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
@@ -122,7 +107,7 @@ def test_axe_reports_a_broken_page(tab):
     """The audit is live: the same call finds the problems in a page made to have them."""
     tab.set_viewport_size(VIEWPORTS["desktop"])
     tab.set_content(BROKEN_PAGE)
-    found = {v["id"] for v in run_axe(tab, _tool(AXE_JS).read_text(encoding="utf-8"))}
+    found = {v["id"] for v in run_axe(tab, web_audit_tool(AXE_JS).read_text(encoding="utf-8"))}
     assert {"image-alt", "link-name", "html-has-lang", "document-title", "color-contrast",
             "landmark-one-main"} <= found
 
@@ -145,7 +130,7 @@ def test_nu_html_checker_finds_no_errors(built, tmp_path):
     stylesheets = sorted((built / "outputs" / "assets").glob("*.css"))
     assert pages and stylesheets
     result = subprocess.run(
-        [java, "-Xss4m", "-jar", str(_tool(VNU_JAR)), "--format", "json", "--also-check-css",
+        [java, "-Xss4m", "-jar", str(web_audit_tool(VNU_JAR)), "--format", "json", "--also-check-css",
          *map(str, pages), *map(str, stylesheets), str(broken)],
         capture_output=True, text=True, timeout=300)
     messages = json.loads(result.stderr or result.stdout)["messages"]

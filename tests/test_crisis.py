@@ -18,12 +18,11 @@ import html5lib
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from conftest import copy_project
+from conftest import copy_project, footers, pdftotext, render_handout_pdf
 from pipeline.audit import audit_pdf
 from pipeline.config import load_config
 from pipeline.render_html import DEVANAGARI_DIGITS
 from pipeline.sources import article_paths
-from test_print import footers, pdftotext
 
 SLUG = "what-a-course-of-tms-is-like"
 NAMESPACE = {"h": "http://www.w3.org/1999/xhtml"}
@@ -189,34 +188,11 @@ def _yaml_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def render(project: Path, clinic_id: str, code: str, slug: str = SLUG, out: Path | None = None) -> tuple[str, Path]:
-    """The print HTML and the PDF of one handout, rendered as the build renders them."""
-    from pipeline.publish import load_publication
-    from pipeline.render_html import STATIC_DIR, render_page
-    from pipeline.render_pdf import render_pdf
-    from pipeline.sources import load_article
-    from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
-    from pipeline.translate import InterfaceText
-
-    config = load_config(project / "clinics.yaml")
-    clinic, locale = config.clinics[clinic_id], config.locales[code]
-    article = load_article(config.source_dir / f"{slug}.md")
-    html = render_page(config, article, load_publication(config, article, clinic, locale), clinic, locale,
-                       for_print=True)
-    ui = InterfaceText(config, code)
-    pdf = render_pdf(html, base_dir=config.source_dir, clinic=clinic, locale=locale,
-                     page_url=f"{clinic_id}/{code}/{slug}.html", allowed_roots=[config.source_dir, STATIC_DIR],
-                     label=slug, call_label=ui.gettext(CALL_NUMBER), email_label=ui.gettext(EMAIL_ADDRESS))
-    path = (out or project) / f"{clinic_id}-{code}-{slug}.pdf"
-    path.write_bytes(pdf)
-    return html, path
-
-
 @pytest.mark.parametrize("code", ["mr", "en"])
 def test_hostile_text_cannot_change_the_crisis_section(hostile, code):
     config = load_config(hostile / "clinics.yaml")
     clinic = config.clinics["pune"]
-    html, path = render(hostile, "pune", code)
+    html, path = render_handout_pdf(hostile, "pune", code)
     crisis, emergency = digits(clinic.crisis_line.number, code), digits(clinic.emergency_number, code)
 
     first_page = flat(pdftotext(path, "-f", "1", "-l", "1"))

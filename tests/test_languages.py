@@ -3,19 +3,15 @@ measure made for it; pages and PDFs that say every word as printed."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
-from pathlib import Path
 
 import pikepdf
 import polib
 import pytest
 import textstat
-from pypdf import PdfReader
 from textstat.backend import metrics as textstat_metrics
 
-from conftest import ROOT, msgfmt_check
-from test_print import devanagari_glyph_ids, letter_forms
+from conftest import EXTRACTORS, ROOT, devanagari_glyph_ids, letter_forms, msgfmt_check
 from pipeline.catalogs import catalog_path, catalog_stats, read_catalog, template_domains, template_path
 from pipeline.config import load_config
 from pipeline.qa import check_catalog
@@ -175,11 +171,7 @@ def _printed_words(locale: str) -> Counter:
 @pytest.mark.parametrize("clinic, locale", [("pune", "hi"), ("springfield", "es")])
 def test_every_printed_word_comes_out_of_the_pdf(outputs, clinic, locale, tool):
     pdf = outputs / clinic / locale / f"{SLUG}.pdf"
-    if tool == "pdftotext":
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
-                              check=True, capture_output=True, text=True).stdout
-    else:
-        text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    text = EXTRACTORS[tool](pdf)
     wanted = _printed_words(locale)
     missing = wanted - Counter(_words(text))
     assert sum(wanted.values()) > 900

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from conftest import font_sizes
 from pipeline.page_fill import MAX_PAGES, MIN_FILL, content_box, fill_of, measure, measure_all
-from test_print import font_sizes
 
 # The one handout whose large-print edition is longer than 8 pages: 1,550 words and 13
 # sources at 18 pt (README, "Page economy"). Its limit here keeps it from growing.

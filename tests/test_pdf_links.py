@@ -10,12 +10,13 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import copy_project
+from conftest import copy_project, render_handout_pdf
 from pipeline.audit import audit_pdf
 from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.render_pdf import site_link
-from test_crisis import SLUG, render
+
+SLUG = "what-a-course-of-tms-is-like"  # the handout render_handout_pdf renders by default
 
 LINKS = (
     "See [the other handout](why-antidepressants-may-not-work.html), "
@@ -52,10 +53,10 @@ def with_links(folder: Path) -> Path:
 def test_relative_links_are_site_links_and_checkouts_print_the_same_bytes(tmp_path):
     first = with_links(tmp_path / "checkout")
     second = with_links(tmp_path / "somewhere" / "else" / "entirely")
-    _, one = render(first, "pune", "en", out=tmp_path)
+    _, one = render_handout_pdf(first, "pune", "en", out=tmp_path)
     two_folder = tmp_path / "second"
     two_folder.mkdir()
-    _, two = render(second, "pune", "en", out=two_folder)
+    _, two = render_handout_pdf(second, "pune", "en", out=two_folder)
     targets = link_targets(one)
     assert EXPECTED <= targets, targets
     config = load_config(first / "clinics.yaml")

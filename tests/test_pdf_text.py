@@ -26,11 +26,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 from PIL import Image, ImageChops
-from pypdf import PdfReader
 
+from conftest import EXTRACTORS, ROOT, pdftotext
 from pipeline import pdf_text
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf_text"
 PAGES = ("marathi_health", "marathi_clusters", "hindi_health", "urdu_health", "english_health", "language_of_parts")
 MARATHI = ("marathi_health", "marathi_clusters")
@@ -127,17 +126,6 @@ def fidelity(page: str, extracted: str) -> float:
     return 1 - sum((wanted - found).values()) / sum(wanted.values())
 
 
-def with_pdftotext(pdf: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
-        check=True, capture_output=True, text=True).stdout
-
-
-def with_pypdf(pdf: Path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
-
-
-EXTRACTORS = {"pdftotext": with_pdftotext, "pypdf": with_pypdf}
 
 
 # --------------------------------------------------------------------------
@@ -206,7 +194,7 @@ def test_urdu_words_come_out_in_logical_order(pdfs, capsys):
         after = fidelity(URDU, extract(pdfs[URDU, "fixed"]))
         lines.append(f"{URDU:<17} {tool:<10} WeasyPrint alone {before:6.1%}  fixed {after:6.1%}")
         assert before < 0.4 and after >= reached[tool]
-    text = with_pdftotext(pdfs[URDU, "fixed"])
+    text = pdftotext(pdfs[URDU, "fixed"])
     first = words(source_text(URDU))[:8]
     assert words(text)[:8] == first  # علاج سے ٹھیک نہ ہونے والا ڈپریشن کیا: logical order
     with capsys.disabled():

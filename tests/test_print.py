@@ -8,23 +8,21 @@ now, and on every Marathi PDF of the real build once the translation is there.
 
 from __future__ import annotations
 
-import math
 import re
 import subprocess
 from pathlib import Path
 
 import pikepdf
 import pytest
-from fontTools.ttLib import TTFont
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import ROOT, copy_project, run_pipeline
+from conftest import (MM, ROOT, copy_project, devanagari_glyph_ids, font_sizes, footers, letter_forms, page_size,
+                      pdftotext, run_pipeline)
 from pipeline.config import load_config
 from pipeline.render_pdf import BLEED, BOTTOM_MARGIN_MM
 
 SAMPLE = "what-a-course-of-tms-is-like"
-MM = 72 / 25.4
 A4 = (595.28, 841.89)
 DEVANAGARI_DIGITS = "०१२३४५६७८९"
 
@@ -55,33 +53,6 @@ def marathi_pdfs(*folders: Path) -> list[Path]:
     return [p for folder in folders for p in sorted(folder.rglob("*.pdf")) if p.parent.name == "mr"]
 
 
-def font_sizes(path: Path) -> list[tuple[float, str]]:
-    """(size in points as printed, text) for every run of text in the PDF."""
-    runs = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            # The text matrix times the current transformation: its vertical scale.
-            c = tm[0] * cm[2] + tm[1] * cm[3]
-            d = tm[2] * cm[2] + tm[3] * cm[3]
-            runs.append((round(size * math.hypot(c, d), 2), text.strip()))
-
-    for page in PdfReader(path).pages:
-        page.extract_text(visitor_text=visit)
-    return runs
-
-
-def pdftotext(path: Path, *options: str) -> str:
-    return subprocess.run(["pdftotext", "-q", "-enc", "UTF-8", *options, str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
-
-
-def page_size(path: Path) -> tuple[float, float]:
-    with pikepdf.open(path) as pdf:
-        box = [float(v) for v in pdf.pages[0].MediaBox]
-    return box[2] - box[0], box[3] - box[1]
-
-
 def body_text(path: Path, large_print: bool) -> str:
     """The text on the pages above the running footer, in the order it is drawn, with
     list bullets and all white space left out (line breaks differ between editions)."""
@@ -97,69 +68,6 @@ def table_header_rows(html_path: Path) -> list[str]:
 
     soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
     return sorted({re.sub(r"\s+", "", row.get_text()) for row in soup.select("thead tr")}, key=len, reverse=True)
-
-
-def footers(path: Path) -> list[str]:
-    """The text of each page's running footer."""
-    width, height = page_size(path)
-    margin = BOTTOM_MARGIN_MM[".large-print." in path.name] * MM
-    pages = len(pikepdf.open(path).pages)
-    return [" ".join(pdftotext(path, "-f", str(n), "-l", str(n), "-r", "72", "-x", "0",
-                               "-y", str(int(height - margin)), "-W", str(int(width)), "-H", str(int(margin))).split())
-            for n in range(1, pages + 1)]
-
-
-def devanagari_font() -> TTFont:
-    path = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans Devanagari"],
-                          capture_output=True, text=True, check=True).stdout
-    return TTFont(path)
-
-
-def letter_forms() -> dict[str, tuple[int, int]]:
-    """For ल and श: (the default glyph id, the Marathi glyph id) in Noto Sans Devanagari,
-    read from the font's own locl feature for Marathi."""
-    font = devanagari_font()
-    cmap = font.getBestCmap()
-    marathi = {}
-    for record in font["GSUB"].table.FeatureList.FeatureRecord:
-        if record.FeatureTag != "locl":
-            continue
-        for index in record.Feature.LookupListIndex:
-            for table in font["GSUB"].table.LookupList.Lookup[index].SubTable:
-                table = getattr(table, "ExtSubTable", table)
-                marathi.update(getattr(table, "mapping", {}) or {})
-    forms = {}
-    for letter in "लश":
-        name = cmap[ord(letter)]
-        assert name in marathi, f"the font has no Marathi form of {letter}"
-        forms[letter] = (font.getGlyphID(name), font.getGlyphID(marathi[name]))
-    return forms
-
-
-def devanagari_glyph_ids(path: Path) -> set[int]:
-    """The glyph ids drawn with Noto Sans Devanagari anywhere in the PDF (WeasyPrint
-    keeps the font's own glyph ids when it subsets)."""
-    used: set[int] = set()
-    with pikepdf.open(path) as pdf:
-        for page in pdf.pages:
-            fonts = page.Resources.get("/Font", {})
-            current = None
-            for operands, operator in pikepdf.parse_content_stream(page):
-                op = str(operator)
-                if op == "Tf":
-                    font = fonts.get(str(operands[0]))
-                    current = font if font is not None and "Devanagari" in str(font.get("/BaseFont", "")) else None
-                elif op in ("Tj", "TJ") and current is not None:
-                    strings = operands[0] if op == "TJ" else [operands[0]]
-                    mapping = current.DescendantFonts[0].get("/CIDToGIDMap")
-                    table = mapping.read_bytes() if isinstance(mapping, pikepdf.Stream) else None
-                    for item in strings:
-                        if isinstance(item, pikepdf.String):
-                            data = bytes(item)
-                            for i in range(0, len(data) - 1, 2):
-                                cid = int.from_bytes(data[i:i + 2], "big")
-                                used.add(int.from_bytes(table[2 * cid:2 * cid + 2], "big") if table else cid)
-    return used
 
 
 def render_html_pdf(html: str) -> bytes:

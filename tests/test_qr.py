@@ -12,12 +12,11 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import copy_project
+from conftest import copy_project, pdftotext
 from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.qr import check_public_url, handout_url
 from pipeline.translate import InterfaceText
-from test_print import pdftotext
 
 ALT = "Scan to open this handout on your phone"
 

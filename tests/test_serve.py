@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, run_cli
-from test_accessibility import AXE_JS, AXE_TAGS, CHROMIUM, _tool, describe
+from conftest import AXE_JS, AXE_TAGS, CHROMIUM, copy_project, describe_violation, run_cli, web_audit_tool
 
 from pipeline.formats import HTML, PDF
 from pipeline.serve import PreviewServer
@@ -361,14 +360,14 @@ def test_the_translation_overlay_names_a_block_qa_rejects(server, project, tab):
 
 def run_axe_everywhere(tab) -> list[str]:
     """axe-core on the preview and on the page in its frame, as drawn on."""
-    source = _tool(AXE_JS).read_text(encoding="utf-8")
+    source = web_audit_tool(AXE_JS).read_text(encoding="utf-8")
     problems = []
     for frame in (tab.main_frame, tab.locator("#page").element_handle().content_frame()):
         frame.add_script_tag(content=source)
         result = frame.evaluate(
             "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], iframes: false})",
             AXE_TAGS)
-        problems += [describe(frame.url, "desktop", v) for v in result["violations"]]
+        problems += [describe_violation(frame.url, "desktop", v) for v in result["violations"]]
     return problems
 
 

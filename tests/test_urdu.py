@@ -13,9 +13,8 @@ from collections import Counter
 import pikepdf
 import polib
 import pytest
-from pypdf import PdfReader
 
-from conftest import ROOT, msgfmt_check
+from conftest import EXTRACTORS, ROOT, msgfmt_check
 from pipeline.audit import audit_pdf
 from pipeline.catalogs import catalog_path, catalog_stats, read_catalog, template_path
 from pipeline.commands.stats import locale_stats
@@ -173,11 +172,7 @@ FIDELITY = {"pdftotext": 1.0, "pypdf": 0.995}
 @pytest.mark.parametrize("slug", PDF_SLUGS)
 def test_urdu_pdf_words_come_out_as_printed(outputs, slug, tool):
     pdf = outputs / "pune" / "ur" / f"{slug}.pdf"
-    if tool == "pdftotext":
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
-                              check=True, capture_output=True, text=True).stdout
-    else:
-        text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    text = EXTRACTORS[tool](pdf)
     wanted = _printed_words(slug)
     missing = wanted - Counter(_words(text))
     assert sum(wanted.values()) > 800

@@ -13,16 +13,15 @@ import polib
 import pytest
 from babel.messages.catalog import Catalog
 
-from conftest import ROOT, copy_project, msgfmt_check, run_cli
+from conftest import ROOT, copy_project, msgfmt_check, pdftotext, run_cli
 from pipeline.audit import expected_language
 from pipeline.commands.stats import locale_stats
 from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.model import Article, Block
-from pipeline.publish import MISSING, TRANSLATED, decide
+from pipeline.publish import MISSING, decide
 from pipeline.translate import InterfaceText, translate
 from pipeline.variants import base_of, chain, html_language_tags, is_variant, language_tag
-from test_print import pdftotext
 
 CONFIG = load_config(ROOT / "clinics.yaml")
 SPRINGFIELD = CONFIG.clinics["springfield"]
