@@ -14,6 +14,7 @@ import yaml
 
 from pipeline.errors import InputError, shown
 from pipeline.files import read_project_file
+from pipeline.formats import pair_of
 from pipeline.model import Clinic, Config, CrisisLine, Locale, ReviewPolicy
 from pipeline.qr import check_public_url
 from pipeline.readability.targets import TARGETS, measure_for
@@ -408,7 +409,8 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
     reader = parent.child(cid)
     where = reader.where
     reader.check_keys({"name", "address", "phone", "email", "website", "paper", "locales",
-                       "crisis_line", "emergency_number", "publish_threshold", "review", "public_url"})
+                       "crisis_line", "emergency_number", "publish_threshold", "review", "public_url",
+                       "bilingual"})
     paper = reader.choice("paper", PAPER_SIZES)
     clinic_locales = reader.require("locales")
     if not isinstance(clinic_locales, list) or not clinic_locales:
@@ -450,7 +452,41 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
         # the QR code on every PDF leads there (pipeline.qr): https, checked at its line
         public_url=check_public_url(reader.path, reader.line("public_url"),
                                     reader.string("public_url", required=False)),
+        bilingual=_bilingual_pairs(reader, tuple(clinic_locales)),
     )
+
+
+def _bilingual_pairs(reader: _Reader, clinic_locales: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``bilingual: [en+mr, en+hi]``: the bilingual editions the clinic prints, each of
+    two different languages of the clinic; a language is the second of one pair at most
+    (the edition is written beside that language's handout)."""
+    value = reader.data.get("bilingual")
+    if value in (None, "", []):
+        return ()
+    line = reader.line("bilingual")
+    if not isinstance(value, list):
+        raise InputError(reader.path, line, f"'bilingual' in {reader.where} must be a list such as [en+mr]",
+                         "write the pairs as a list: bilingual: [en+mr, en+hi]")
+    pairs, seconds = [], set()
+    for item in value:
+        pair = pair_of(item) if isinstance(item, str) else None
+        if pair is None:
+            raise InputError(reader.path, line, f"'{shown(str(item))}' in {reader.where}.bilingual is not a pair "
+                             "of locale codes", "write two of the clinic's locales joined by '+', such as en+mr")
+        for code in pair:
+            if code not in clinic_locales:
+                raise InputError(reader.path, line, f"'{item}' in {reader.where}.bilingual names '{code}', "
+                                 "which is not one of the clinic's locales",
+                                 "use the clinic's locales: " + ", ".join(clinic_locales))
+        if pair[0] == pair[1]:
+            raise InputError(reader.path, line, f"'{item}' in {reader.where}.bilingual pairs a language with itself",
+                             "name two different languages, such as en+mr")
+        if pair[1] in seconds:
+            raise InputError(reader.path, line, f"'{pair[1]}' is the second language of two pairs in "
+                             f"{reader.where}.bilingual", "each language may come second in one pair only")
+        seconds.add(pair[1])
+        pairs.append(pair)
+    return tuple(pairs)
 
 
 REVIEW_CHOICES = ("hold", "warn")

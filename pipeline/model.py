@@ -6,6 +6,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.formats import bilingual_format
+
 
 @dataclass(frozen=True)
 class Block:
@@ -137,6 +139,11 @@ class Clinic:
     publish_threshold: dict = field(default_factory=dict, hash=False, compare=False)  # format -> percent
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     public_url: str = ""  # where the clinic publishes its handouts (https, ends in /); "" for no QR code
+    bilingual: tuple = ()  # (first, second) locale codes of each bilingual edition it prints
+
+    def bilingual_formats(self, locale: str) -> tuple[str, ...]:
+        """The bilingual editions built with the handout in ``locale`` (its second language)."""
+        return tuple(bilingual_format(first, second) for first, second in self.bilingual if second == locale)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,12 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
+from pipeline.formats import pair_of
 from pipeline.render_pdf import BOTTOM_MARGIN_MM, SIDE_MARGIN_MM, TOP_MARGIN_MM
 
 MIN_FILL = 0.60  # no page but the last may be emptier than this
-MAX_PAGES = {"standard": 4, "large-print": 8}  # two sheets printed on both sides; large print twice that
+# two sheets printed on both sides; large print and the bilingual edition (two languages) twice that
+MAX_PAGES = {"standard": 4, "large-print": 8, "bilingual": 8}
 DPI = 40  # enough to see a line of 12 pt text (about 7 px high), cheap to render
 INK = 235  # a grey level (0 black, 255 white) darker than this is ink; the lightest tint is lighter
 
@@ -41,7 +43,7 @@ class Economy:
     """The pages of one PDF and how full each is."""
 
     path: str
-    edition: str  # "standard" or "large-print"
+    edition: str  # "standard", "large-print", "print-shop" or "bilingual"
     pages: tuple[PageFill, ...]
 
     def problems(self) -> list[str]:
@@ -69,6 +71,8 @@ def edition(path: Path | str) -> str:
         return "large-print"
     if name.endswith(".print-shop.pdf"):
         return "print-shop"
+    if pair_of(name.removesuffix(".pdf").rpartition(".")[2]):
+        return "bilingual"
     return "standard"
 
 

@@ -13,13 +13,13 @@ threshold and wherever they are shown: 252 of 253 entries is 99 %, never 100 %.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from pipeline import qa
 from pipeline.catalogs import catalog_path, read_catalog
 from pipeline.files import display_path
-from pipeline.formats import HELD, HTML, PDF, PRINT_FORMATS, PUBLISHED, WITHDRAWN
+from pipeline.formats import HELD, HTML, PDF, PRINT_FORMATS, PUBLISHED, WITHDRAWN, pair_of
 from pipeline.model import Article, Block, Clinic, Config, Locale
 from pipeline.review import ReviewStatus, article_review
 from pipeline.translate import Translation, translate
@@ -81,6 +81,8 @@ class Publication:
     percent: int  # translated ÷ total, rounded down
     qa_errors: tuple[str, ...] = ()  # "path:line: message" of each QA error in the catalog
     review: ReviewStatus | None = None  # the handout's clinical review for this clinic, today
+    # bilingual format (en+mr) -> the decision for the handout in its other language
+    partners: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_source(self) -> bool:
@@ -117,7 +119,7 @@ class Publication:
 
 def decide(article: Article, translation: Translation, qa_problems: Iterable, clinic: Clinic, locale: Locale, *,
            catalog: str = "", kept: Mapping[str, int] | None = None,
-           review: ReviewStatus | None = None) -> Publication:
+           review: ReviewStatus | None = None, partners: Mapping[str, Publication] | None = None) -> Publication:
     """The publishing decision.
 
     ``qa_problems``: the QA problems of the handout's catalog (``qa.Problem``; only
@@ -126,7 +128,9 @@ def decide(article: Article, translation: Translation, qa_problems: Iterable, cl
     published at; a held-back format keeps it only while that still meets the threshold.
     ``review``: the handout's clinical review for this clinic today; past its due date,
     where the clinic holds overdue handouts, nothing is printed and an earlier PDF is
-    taken down (it is just as overdue).
+    taken down (it is just as overdue). ``partners``: for each bilingual edition built
+    with this handout (``en+mr``), the decision for the handout in its other language;
+    the edition is printed only when both languages would be printed on their own.
     """
     errors = [p for p in qa_problems if p.severity == "error"]
     rejected = {}
@@ -140,8 +144,11 @@ def decide(article: Article, translation: Translation, qa_problems: Iterable, cl
     formats = (_html_decision(percent, thresholds[HTML]),) + tuple(
         _print_decision(fmt, percent, thresholds["pdf"], qa_errors, (kept or {}).get(fmt), review)
         for fmt in PRINT_FORMATS)
+    formats += tuple(_bilingual_decision(fmt, {locale.code: (percent, qa_errors), partner.locale: (
+        partner.percent, partner.qa_errors)}, thresholds["pdf"], (kept or {}).get(fmt), review)
+                     for fmt, partner in (partners or {}).items())
     return Publication(article.slug, clinic.id, locale.code, translation.source_language, blocks, formats,
-                       translated, len(blocks), percent, qa_errors, review)
+                       translated, len(blocks), percent, qa_errors, review, dict(partners or {}))
 
 
 def _shown(block: Block, translation: Translation, rejected: dict, catalog: str) -> ShownBlock:
@@ -173,14 +180,36 @@ def _html_decision(percent: int, threshold) -> FormatDecision:
 
 def _print_decision(fmt: str, percent: int, threshold, qa_errors: tuple[str, ...], kept: int | None,
                     review: ReviewStatus | None = None) -> FormatDecision:
+    return _print_outcome(fmt, _print_reasons(percent, qa_errors, threshold), threshold, kept, review)
+
+
+def _bilingual_decision(fmt: str, languages: dict, threshold, kept: int | None,
+                        review: ReviewStatus | None) -> FormatDecision:
+    """A bilingual edition: printed when each of its languages would be printed alone,
+    held back (or taken down) as a PDF of either would be, with the language named.
+    ``languages``: code -> (percent, QA errors)."""
+    reasons = [f"{code}: {'; '.join(found)}" for code in pair_of(fmt)
+               if (found := _print_reasons(*languages[code], threshold))]
+    return _print_outcome(fmt, reasons, threshold, kept, review)
+
+
+def _print_reasons(percent: int, qa_errors: tuple[str, ...], threshold) -> list[str]:
+    """Why a handout may not be printed: too little translated, QA errors."""
     reasons = []
-    if review is not None and review.holds_print:
-        reason = review.reason() + ", held until it is reviewed again"
-        return FormatDecision(fmt, WITHDRAWN, reason + (", earlier PDF taken down" if kept is not None else ""))
     if percent < threshold:
         reasons.append(_needs(percent, threshold))
     if qa_errors:
         reasons.append(f"{len(qa_errors)} QA error(s) in the catalog, first {qa_errors[0]}")
+    return reasons
+
+
+def _print_outcome(fmt: str, reasons: list[str], threshold, kept: int | None,
+                   review: ReviewStatus | None) -> FormatDecision:
+    """Published without reasons; otherwise held back, keeping the last good PDF while it
+    still meets the threshold, or taken down. Past its review date it is taken down."""
+    if review is not None and review.holds_print:
+        reason = review.reason() + ", held until it is reviewed again"
+        return FormatDecision(fmt, WITHDRAWN, reason + (", earlier PDF taken down" if kept is not None else ""))
     if not reasons:
         return FormatDecision(fmt, PUBLISHED)
     reason = "; ".join(reasons)
@@ -192,9 +221,15 @@ def _print_decision(fmt: str, percent: int, threshold, qa_errors: tuple[str, ...
 
 
 def load_publication(config: Config, article: Article, clinic: Clinic, locale: Locale, *,
-                     kept: Mapping[str, int] | None = None) -> Publication:
+                     kept: Mapping[str, int] | None = None, bilingual: Iterable[str] | None = None) -> Publication:
     """Read the handout's catalog for ``locale``, check it, and decide (the build and
-    ``stats`` both come here)."""
+    ``stats`` both come here). For each of the ``bilingual`` editions (by default every
+    one the clinic builds with this handout) the handout's other language is read and
+    decided too."""
+    partners = {}
+    for fmt in clinic.bilingual_formats(locale.code) if bilingual is None else bilingual:
+        first = config.locales[pair_of(fmt)[0]]
+        partners[fmt] = load_publication(config, article, clinic, first, bilingual=())
     catalog, problems, shown, base, base_catalog = None, [], "", "", None
     if locale.code != config.source_language:
         path = catalog_path(config.locales_dir, locale.code, article.slug)
@@ -212,4 +247,5 @@ def load_publication(config: Config, article: Article, clinic: Clinic, locale: L
                             base_catalog=base_catalog)
     review = article_review(article, clinic.review, where=f"{display_path(article.path, config.root)}:"
                                                           f"{article.reviewed_line}")
-    return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept, review=review)
+    return decide(article, translation, problems, clinic, locale, catalog=shown, kept=kept, review=review,
+                  partners=partners)

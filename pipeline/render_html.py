@@ -20,6 +20,7 @@ from babel.dates import format_date
 from pipeline import markup, security
 from pipeline.catalogs import catalog_path, read_catalog
 from pipeline.errors import InputError
+from pipeline.formats import pair_of, suffix
 from pipeline.interface import LARGE_PRINT_VERSION, PRINT_VERSION, TRANSLATED_PERCENT
 from pipeline.model import Article, Clinic, Config, Locale, localized
 from pipeline.publish import Publication
@@ -368,9 +369,11 @@ def render_page(
     asset_base: str = "../../assets/",
     pdf_href: str | None = None,
     large_print_href: str | None = None,
+    bilingual_hrefs: dict[str, str] | None = None,
 ) -> str:
     """The full HTML page of one handout for one clinic and locale, as ``publication``
-    (the publishing decision) shows it."""
+    (the publishing decision) shows it. ``bilingual_hrefs``: bilingual format → the
+    address of its PDF, for each bilingual edition online."""
     ui = InterfaceText(config, locale.code)
     values = clinic_values(clinic, locale.code)
 
@@ -432,10 +435,18 @@ def render_page(
         asset_base=asset_base,
         pdf_href=pdf_href,
         large_print_href=large_print_href,
+        bilingual=bilingual_links(config, bilingual_hrefs or {}),
         sources=article.sources,
         qr=qr,
     )
     return html_language_tags(mark_directions(localize_digits_in_html(html, config.locales), config.locales))
+
+
+def bilingual_links(config: Config, hrefs: dict[str, str]) -> list[dict]:
+    """Links to bilingual editions, each named by its two languages, each language in
+    itself ("English + मराठी"): no words to translate, and the family reads its own."""
+    return [{"href": href, "languages": [(code, config.locales[code].name) for code in pair_of(fmt)]}
+            for fmt, href in hrefs.items()]
 
 
 def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
@@ -448,6 +459,9 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
     ui = InterfaceText(config, first.code)
     env = _templates_for(ui)
     groups = []
+    for entry in entries:
+        entry["bilingual_links"] = bilingual_links(config, {fmt: f"{entry['locale']}/{entry['slug']}{suffix(fmt)}"
+                                                            for fmt in entry.get("bilingual", ())})
     for code in clinic.locales:
         locale = config.locales[code]
         group_ui = InterfaceText(config, code)

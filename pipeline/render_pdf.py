@@ -40,6 +40,7 @@ FOOTER_RIGHT_TO_LEFT = """
 }
 """
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
+BILINGUAL_CSS = STATIC_DIR / "bilingual.css"  # two languages side by side (pipeline.bilingual)
 BLEED = "3mm"
 TOP_MARGIN_MM = SIDE_MARGIN_MM = 13
 # The running footer sits in the bottom margin, which large print makes taller.
@@ -167,22 +168,26 @@ MAX_FETCHED_BYTES = 20_000_000  # a stylesheet; images have their own limits
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_url: str,
                allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
+               bilingual: bool = False, other_pages: tuple[str, ...] = (),
                label: str = "", call_label: str = CALL_NUMBER, email_label: str = EMAIL_ADDRESS) -> bytes:
     """Render ``html`` (the print form of a handout page) to PDF bytes.
 
     ``page_url``: the page's own path on the site (``clinic/locale/slug.html``), which
     its relative links are read against; images are read from ``base_dir``.
     ``call_label`` and ``email_label`` (what a screen reader says for a phone or email
-    link) are in the locale's language."""
+    link) are in the locale's language. A ``bilingual`` page shows the QR codes of
+    ``page_url`` and of ``other_pages`` (the same handout in its other language)."""
     _install()
     # loaded with the first PDF (see _install)
     from weasyprint import CSS, HTML
     from weasyprint.urls import FatalURLFetchingError
 
     generated = {}
-    url = qr.page_url_of(clinic.public_url, page_url) if clinic.public_url else None
-    if url:  # the QR code the print page shows (render_html), and nothing else of its kind
-        generated[qr.qr_data_url(url)] = (qr.qr_svg(url), "image/svg+xml")
+    for page in (page_url, *other_pages) if clinic.public_url else ():
+        # the QR code the print page shows (render_html), and nothing else of its kind
+        url = qr.page_url_of(clinic.public_url, page)
+        if url:
+            generated[qr.qr_data_url(url)] = (qr.qr_svg(url), "image/svg+xml")
     fetcher = make_url_fetcher(allowed_roots, generated)
     log = _AccessibilityLog()
     logger = logging.getLogger("weasyprint")
@@ -195,6 +200,8 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
         stylesheets = [_stylesheet(STATIC_DIR / "handout.css", fetcher), _stylesheet(PRINT_CSS, fetcher)]
         if large_print:
             stylesheets.append(_stylesheet(LARGE_PRINT_CSS, fetcher))
+        if bilingual:
+            stylesheets.append(_stylesheet(BILINGUAL_CSS, fetcher))
         stylesheets.append(CSS(string=page_css(clinic, locale, large_print, print_shop),
                                url_fetcher=fetcher, font_config=_font_config))
         pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",

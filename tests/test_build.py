@@ -118,11 +118,12 @@ def test_web_page_links_both_print_editions(built, clinic, locale, slug):
     folder = built / "outputs" / clinic / locale
     page = parse(folder / f"{slug}.html")
     links = {a.get("href"): a for a in page.findall(".//h:nav//h:a[@type='application/pdf']", NS)}
-    published = {p.name for p in folder.glob(f"{slug}*.pdf")}
+    published = {p.name for p in folder.glob(f"{slug}.*pdf")}
     assert set(links) == published
     if not published:
         pytest.skip(f"{slug}: the {locale} PDFs are held back until the translation is complete")
-    assert published == {f"{slug}.pdf", f"{slug}.large-print.pdf"}
+    bilingual = {f"{slug}.{fmt}.pdf" for fmt in CONFIG.clinics[clinic].bilingual_formats(locale)}
+    assert published == {f"{slug}.pdf", f"{slug}.large-print.pdf"} | bilingual
     assert texts(links[f"{slug}.large-print.pdf"]) == ui_string(locale, "Large print (PDF)")
     if locale == "mr":  # one language spelled out, so the test cannot pass on the catalog's say alone
         assert texts(links[f"{slug}.large-print.pdf"]) == "मोठ्या अक्षरांतील प्रत (PDF)"

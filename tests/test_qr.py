@@ -15,6 +15,7 @@ import pytest
 from conftest import copy_project, pdftotext
 from pipeline.config import load_config
 from pipeline.errors import InputError
+from pipeline.formats import pair_of
 from pipeline.qr import check_public_url, handout_url
 from pipeline.translate import InterfaceText
 
@@ -62,16 +63,19 @@ def test_every_pdf_of_every_locale_opens_its_own_page(built):
         for code in clinic.locales:
             alt = InterfaceText(config, code).gettext(ALT)
             for path in sorted((built / "outputs" / clinic_id / code).glob("*.pdf")):
-                slug = path.name.split(".")[0]
-                url = handout_url(clinic.public_url, code, slug)
+                slug, edition = path.name.split(".")[0], path.name.split(".")[1]
+                # a bilingual edition (slug.en+mr.pdf) has the help box of each language side by side
+                languages = pair_of(edition) or (code,)
+                urls = sorted(handout_url(clinic.public_url, language, slug) for language in languages)
                 with pikepdf.open(path) as pdf:
                     pages = len(pdf.pages)
                 # the page that prints the address (the help box); every other page has no code
                 printed = [page for page in range(1, pages + 1)
-                           if url in flat(pdftotext(path, "-f", str(page), "-l", str(page)))]
+                           if urls[0] in flat(pdftotext(path, "-f", str(page), "-l", str(page)))]
                 assert len(printed) == 1, f"{path.relative_to(built)}: the address is printed on pages {printed}"
-                found = decoded(path, printed[0])
-                assert found == [url], f"{path.relative_to(built)}: decoded {found}, expected {url}"
+                assert all(url in flat(pdftotext(path, "-f", str(printed[0]), "-l", str(printed[0]))) for url in urls)
+                found = sorted(decoded(path, printed[0]))
+                assert found == urls, f"{path.relative_to(built)}: decoded {found}, expected {urls}"
                 assert alt in figures(path), f"{path.relative_to(built)}: no figure described as {alt!r}"
                 checked.add((clinic_id, code))
     assert {("pune", "en"), ("pune", "mr"), ("springfield", "en_US")} <= checked

@@ -85,8 +85,8 @@ def test_a_locale_removed_from_a_clinic_is_taken_down(project):
     text = config.read_text(encoding="utf-8")
     pune = re.search(r"^    locales: \[en, mr(, [a-z_A-Z, ]+)?\]$", text, re.M)
     assert pune, "the pune clinic publishes en and mr"
-    config.write_text(text.replace(pune.group(), pune.group().replace("mr, ", "").replace(", mr]", "]")),
-                      encoding="utf-8")
+    text = text.replace(pune.group(), pune.group().replace("mr, ", "").replace(", mr]", "]"))
+    config.write_text(text.replace("bilingual: [en+mr, ", "bilingual: ["), encoding="utf-8")  # its edition too
     summary = run(project)
     assert summary.withdrawn == 2
     assert not (project / "outputs" / "pune" / "mr").exists() or not list((project / "outputs" / "pune" / "mr").iterdir())

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.model import Config
-from pipeline.formats import DEFAULT_FORMATS, HELD, PRINT_FORMATS, PUBLISHED, SUFFIX, WITHDRAWN
+from pipeline.formats import BILINGUAL, DEFAULT_FORMATS, HELD, PUBLISHED, SUFFIX, WITHDRAWN, is_print, pair_of
 from pipeline.review import review_warnings
 from pipeline.build.digests import Inputs
 from pipeline.build.index import asset_paths, write_assets, write_if_changed, write_indexes
 from pipeline.build.manifest import (INDEX_NAME, MANIFEST_NAME, BuildLock, Manifest, check_output_folder,
-                                     delete_owned, remove_stale_temporaries)
+                                     delete_owned, remove_stale_temporaries, unit_parts)
 from pipeline.build.plan import gone, plan, stale_part
 from pipeline.build.units import Unit, UnitResult
 from pipeline.build.workers import Workers, cores
@@ -73,7 +73,7 @@ def build(config: Config, *, clinics=None, locales=None, slugs=None, formats=DEF
 
     with BuildLock(output_dir):
         manifest = Manifest.read(output_dir / MANIFEST_NAME)
-        workers = Workers(config, jobs, any(f in PRINT_FORMATS for f in formats), executor)
+        workers = Workers(config, jobs, any(is_print(f) or f == BILINGUAL for f in formats), executor)
         if (force or not manifest.units) and workers.jobs > 1:
             workers.start()  # everything will be built: the workers load while we plan
         stopped = True
@@ -129,7 +129,7 @@ def _targets(config: Config, manifest: Manifest, units: list[Unit]) -> set[str]:
     """Every file this build writes or owns, relative to the output folder."""
     targets = set(manifest.owned) | {MANIFEST_NAME} | set(asset_paths(config))
     targets |= {f"{cid}/{INDEX_NAME}" for cid in config.clinics}
-    targets |= {unit.output_path(fmt) for unit in units for fmt in SUFFIX}
+    targets |= {unit.output_path(fmt) for unit in units for fmt in (*SUFFIX, *unit.formats)}
     return targets
 
 
@@ -181,17 +181,31 @@ def _write(result: UnitResult, manifest: Manifest, output_dir: Path, summary: Su
 
 
 def _withdraw_gone(config: Config, manifest: Manifest, output_dir: Path) -> int:
-    """Take down every file of the handouts, locales and clinics that no longer exist."""
+    """Take down every file of the handouts, locales and clinics that no longer exist,
+    and the bilingual editions a clinic no longer prints."""
     removed = 0
     names = set(gone(config, manifest))
     for relative, record in list(manifest.owned.items()):
-        if record.get("unit") in names:
+        if record.get("unit") in names or _unwanted_bilingual(config, record):
             removed += delete_owned(output_dir, relative)
             manifest.disown(relative)
     for name in names:
         if manifest.units.pop(name, None) is not None:
             manifest.changed = True
+    for name, record in manifest.units.items():
+        for fmt in [f for f in record.get("outputs", {}) if _unwanted_bilingual(config, {"unit": name, "format": f})]:
+            del record["outputs"][fmt]
+            manifest.changed = True
     return removed
+
+
+def _unwanted_bilingual(config: Config, record: dict) -> bool:
+    """Whether ``record`` is a bilingual edition its clinic no longer sets."""
+    if pair_of(record.get("format")) is None:
+        return False
+    parts = unit_parts(record.get("unit"))
+    clinic = config.clinics.get(parts[0]) if parts else None
+    return clinic is None or record["format"] not in clinic.bilingual_formats(parts[1])
 
 
 def _fail(summary: Summary, message: str, exit_code: int) -> None:

@@ -28,7 +28,7 @@ from pipeline import __version__
 from pipeline.catalogs import UI_DOMAIN, catalog_path, catalogs_root
 from pipeline.files import file_digest
 from pipeline.model import Config
-from pipeline.formats import PRINT_FORMATS
+from pipeline.formats import is_print, pair_of
 from pipeline.review import digest_part as review_digest_part
 from pipeline.review import today
 from pipeline.variants import chain
@@ -102,10 +102,14 @@ class Inputs:
             except OSError:
                 pass
         page = digest("\n".join(parts))
-        digests = {fmt: digest(f"{page}\n{fmt}") for fmt in formats if fmt not in PRINT_FORMATS}
-        if any(fmt in PRINT_FORMATS for fmt in formats):
+        digests = {fmt: digest(f"{page}\n{fmt}") for fmt in formats if not is_print(fmt)}
+        if any(is_print(fmt) for fmt in formats):
             printed = digest("\n".join([page, self.print]))
-            digests.update({fmt: digest(f"{printed}\n{fmt}") for fmt in formats if fmt in PRINT_FORMATS})
+            for fmt in filter(is_print, formats):
+                pair = pair_of(fmt)  # a bilingual edition is built from its other language's files too
+                other = [] if pair is None else [self.named(path) for path, _root, _what in
+                                                 unit_files(config, pair[0], slug, source)]
+                digests[fmt] = digest("\n".join([printed, fmt, *other]))
         return {fmt: digests[fmt] for fmt in formats}, size
 
     def clinic(self, cid: str) -> str:

@@ -70,7 +70,9 @@ def index_entries(config: Config, manifest: Manifest, cid: str) -> list[dict]:
         entry = record.get("entry")
         if clinic_id == cid and locale in clinic.locales and entry and (entry["html"] or entry["pdf"]
                                                                          or entry["large_print"]):
-            entries.append({"locale": locale, "slug": slug, **entry})
+            wanted = clinic.bilingual_formats(locale)  # editions the clinic still prints
+            entries.append({"locale": locale, "slug": slug, **entry,
+                            "bilingual": [f for f in entry.get("bilingual", ()) if f in wanted]})
     return entries
 
 

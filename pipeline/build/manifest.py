@@ -26,7 +26,7 @@ from pipeline.config import ID_PATTERN, LOCALE_PATTERN
 from pipeline.errors import InputError
 from pipeline.files import temporary_of, write_atomic
 from pipeline.model import Config
-from pipeline.formats import STATUSES, SUFFIX
+from pipeline.formats import STATUSES, SUFFIX, is_known, pair_of
 from pipeline.sources import SLUG_PATTERN
 from pipeline.build.units import output_path
 
@@ -58,7 +58,7 @@ def _valid_owned(path, record) -> bool:
             and path == f"{record['index']}/{INDEX_NAME}" and len(record) == 1
     parts = unit_parts(record.get("unit"))
     fmt, percent = record.get("format"), record.get("percent")
-    return (parts is not None and fmt in SUFFIX and path == output_path(*parts, fmt)
+    return (parts is not None and is_known(fmt) and path == output_path(*parts, fmt)
             and isinstance(percent, int) and not isinstance(percent, bool) and 0 <= percent <= 100)
 
 
@@ -71,7 +71,8 @@ def _valid_entry(entry) -> bool:
     return (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in
                                             ("title", "title_lang", "summary", "summary_lang"))
             and all(isinstance(entry.get(k), bool) for k in ("html", "pdf", "large_print"))
-            and isinstance(entry.get("percent"), int) and not isinstance(entry.get("percent"), bool))
+            and isinstance(entry.get("percent"), int) and not isinstance(entry.get("percent"), bool)
+            and isinstance(entry.get("bilingual", []), list) and all(pair_of(f) for f in entry.get("bilingual", [])))
 
 
 def _valid_code(name, record) -> bool:
@@ -112,7 +113,7 @@ class Manifest:
             if unit_parts(name) is None or not isinstance(record, dict):
                 continue
             outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
-            clean = {"outputs": {fmt: out for fmt, out in outputs.items() if fmt in SUFFIX
+            clean = {"outputs": {fmt: out for fmt, out in outputs.items() if is_known(fmt)
                                  and _valid_output(out)}}
             if _valid_entry(record.get("entry")):
                 clean["entry"] = record["entry"]
@@ -134,11 +135,12 @@ class Manifest:
         if self.owned.pop(relative, None) is not None:
             self.changed = True
 
-    def online(self, name: str) -> dict:
-        """format -> percent, for the files of unit ``name`` the build owns and that exist."""
+    def online(self, name: str, bilingual: tuple[str, ...] = ()) -> dict:
+        """format -> percent, for the files of unit ``name`` the build owns and that exist
+        (of its ``bilingual`` editions too)."""
         parts = unit_parts(name)
         found = {}
-        for fmt in SUFFIX:
+        for fmt in (*SUFFIX, *bilingual):
             relative = output_path(*parts, fmt)
             record = self.owned.get(relative)
             if record and (self.path.parent / relative).is_file():
@@ -175,7 +177,7 @@ def _from_version_2(raw: dict) -> dict:
         percent = _mapping(record, "entry").get("percent", 0)
         percent = int(percent) if isinstance(percent, (int, float)) and 0 <= percent <= 100 else 0
         for fmt in _mapping(record, "outputs"):
-            if fmt in SUFFIX:
+            if is_known(fmt):
                 owned[output_path(*parts, fmt)] = {"unit": name, "format": fmt, "percent": percent}
     return {"owned": owned}
 

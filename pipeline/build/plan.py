@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.model import Config
-from pipeline.formats import HTML, PRINT_FORMATS, PUBLISHED
+from pipeline.formats import BILINGUAL, HTML, PUBLISHED, is_print
 from pipeline.sources import article_paths, read_handout_bytes
 from pipeline.build.digests import Inputs
 from pipeline.build.manifest import Manifest, unit_parts
@@ -49,10 +49,21 @@ def plan(config: Config, inputs: Inputs, manifest: Manifest, clinics, locales, s
             for code in clinic.locales:
                 if locales and code not in locales:
                     continue
-                digests, size = inputs.output_digests(cid, code, path.stem, source, formats)
+                wanted = unit_formats(clinic, code, formats)
+                digests, size = inputs.output_digests(cid, code, path.stem, source, wanted)
                 name = f"{cid}/{code}/{path.stem}"
-                units.append(Unit(cid, code, path.stem, path, digests, size, manifest.online(name)))
+                units.append(Unit(cid, code, path.stem, path, digests, size,
+                                  manifest.online(name, clinic.bilingual_formats(code))))
     return units, problems
+
+
+def unit_formats(clinic, locale: str, formats) -> tuple[str, ...]:
+    """The formats asked for, with ``bilingual`` standing for the bilingual editions the
+    clinic builds with the handout in ``locale`` (none, for most languages)."""
+    wanted = []
+    for fmt in formats:
+        wanted += clinic.bilingual_formats(locale) if fmt == BILINGUAL else [fmt]
+    return tuple(dict.fromkeys(wanted))
 
 
 def stale_part(unit: Unit, manifest: Manifest, force: bool) -> Unit | None:
@@ -71,7 +82,7 @@ def stale_part(unit: Unit, manifest: Manifest, force: bool) -> Unit | None:
     stale = {fmt: value for fmt, value in unit.digests.items() if force or not current(fmt)}
     if not stale:
         return None
-    if HTML in unit.digests and any(f in stale and f not in unit.online for f in PRINT_FORMATS):
+    if HTML in unit.digests and any(f in stale and f not in unit.online for f in filter(is_print, unit.digests)):
         stale[HTML] = unit.digests[HTML]  # the page may link to a first PDF
     return Unit(unit.clinic, unit.locale, unit.slug, unit.source, stale, unit.size, unit.online)
 

@@ -12,7 +12,8 @@ from contextlib import nullcontext
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.errors import InputError, PipelineError
 from pipeline.files import file_stamp, reading_shipped
-from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_FORMATS, PRINT_SHOP, PUBLISHED, SUFFIX
+from pipeline.bilingual import compose
+from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_SHOP, PUBLISHED, SUFFIX, is_print, pair_of
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
 from pipeline.model import Config
 from pipeline.publish import Publication, load_publication
@@ -22,7 +23,7 @@ from pipeline.sources import load_article
 from pipeline.translate import InterfaceText
 from pipeline.variables import clinic_values, expand
 from pipeline.variants import chain
-from pipeline.build.units import Unit, UnitResult
+from pipeline.build.units import Unit, UnitResult, output_path
 
 
 def render_unit(config: Config, unit: Unit, inputs: dict | None = None) -> UnitResult:
@@ -48,23 +49,27 @@ def render_unit(config: Config, unit: Unit, inputs: dict | None = None) -> UnitR
 def _render(config: Config, unit: Unit, result: UnitResult) -> None:
     clinic, locale = config.clinics[unit.clinic], config.locales[unit.locale]
     article = load_article(unit.source)
-    publication = load_publication(config, article, clinic, locale, kept=unit.online)
+    publication = load_publication(config, article, clinic, locale, kept=unit.online,
+                                   bilingual=[fmt for fmt in unit.formats if pair_of(fmt)])
     result.percent = publication.percent
     result.decisions = {fmt: (publication.format(fmt).status, publication.format(fmt).reason)
                         for fmt in unit.formats}
+    bilingual = clinic.bilingual_formats(unit.locale)
     online = {fmt: publication.format(fmt).available if fmt in unit.formats else fmt in unit.online
-              for fmt in SUFFIX}
+              for fmt in (*SUFFIX, *bilingual)}
     result.entry = index_entry(publication, article, clinic_values(clinic, unit.locale), online)
 
-    links = {fmt: os.path.basename(unit.output_path(fmt)) if online[fmt] else None for fmt in (PDF, LARGE_PRINT)}
+    links = {fmt: os.path.basename(unit.output_path(fmt)) if online[fmt] else None
+             for fmt in (PDF, LARGE_PRINT, *bilingual)}
     if publication.format(HTML).status == PUBLISHED and HTML in unit.formats:
         clock = time.perf_counter()
         html = render_page(config, article, publication, clinic, locale, pdf_href=links[PDF],
-                           large_print_href=links[LARGE_PRINT])
+                           large_print_href=links[LARGE_PRINT],
+                           bilingual_hrefs={fmt: links[fmt] for fmt in bilingual if links[fmt]})
         result.files[HTML] = html.encode("utf-8")
         result.format_seconds[HTML] = time.perf_counter() - clock
 
-    printed = [fmt for fmt in unit.formats if fmt in PRINT_FORMATS and publication.format(fmt).status == PUBLISHED]
+    printed = [fmt for fmt in unit.formats if is_print(fmt) and publication.format(fmt).status == PUBLISHED]
     if printed:
         clock = time.perf_counter()
         print_html = render_page(config, article, publication, clinic, locale, for_print=True)
@@ -72,9 +77,16 @@ def _render(config: Config, unit: Unit, result: UnitResult) -> None:
         shared = time.perf_counter() - clock
         for fmt in printed:
             clock = time.perf_counter()
-            result.files[fmt] = render_pdf(print_html, base_dir=config.source_dir, clinic=clinic, locale=locale,
+            page, other_pages = print_html, ()
+            if pair_of(fmt):  # the handout in the pair's first language beside this one
+                first = config.locales[pair_of(fmt)[0]]
+                page = compose(render_page(config, article, publication.partners[fmt], clinic, first, for_print=True),
+                               print_html, first, locale)
+                other_pages = (output_path(unit.clinic, first.code, unit.slug, HTML),)
+            result.files[fmt] = render_pdf(page, base_dir=config.source_dir, clinic=clinic, locale=locale,
                                            allowed_roots=[config.source_dir, STATIC_DIR],
                                            large_print=(fmt == LARGE_PRINT), print_shop=(fmt == PRINT_SHOP),
+                                           bilingual=bool(pair_of(fmt)), other_pages=other_pages,
                                            page_url=unit.output_path(HTML), label=str(unit.source), **labels)
             result.format_seconds[fmt] = time.perf_counter() - clock + shared / len(printed)
 
@@ -85,7 +97,8 @@ def index_entry(publication: Publication, article, values: dict, online: dict) -
     summary, summary_lang = publication.text(article.blocks[1])
     return {"title": expand(title, values), "title_lang": title_lang, "summary": expand(summary, values),
             "summary_lang": summary_lang, "percent": publication.percent,
-            "html": online[HTML], "pdf": online[PDF], "large_print": online[LARGE_PRINT]}
+            "html": online[HTML], "pdf": online[PDF], "large_print": online[LARGE_PRINT],
+            "bilingual": [fmt for fmt in online if pair_of(fmt) and online[fmt]]}
 
 
 def print_page(config: Config, unit: Unit) -> str:
@@ -93,7 +106,7 @@ def print_page(config: Config, unit: Unit) -> str:
     benchmark's baseline renders the same HTML)."""
     clinic, locale = config.clinics[unit.clinic], config.locales[unit.locale]
     article = load_article(unit.source)
-    publication = load_publication(config, article, clinic, locale)
+    publication = load_publication(config, article, clinic, locale, bilingual=())
     return render_page(config, article, publication, clinic, locale, for_print=True)
 
 

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from pipeline.files import read_shipped
+from pipeline.formats import pair_of
 from pipeline.model import Config
 from pipeline.build.digests import unit_files
 from pipeline.build.units import Unit
@@ -32,6 +33,10 @@ def unit_inputs(config: Config, unit: Unit) -> dict[str, tuple]:
         return record
 
     source = ship(unit.source, Path(unit.source).parent, "handout")
-    for path, root, what in unit_files(config, unit.locale, unit.slug, source[1] if source[0] == "file" else b""):
-        ship(path, root, what)
+    text = source[1] if source[0] == "file" else b""
+    # a bilingual edition shows the handout in its other language too
+    locales = dict.fromkeys([unit.locale, *(pair_of(fmt)[0] for fmt in unit.formats if pair_of(fmt))])
+    for locale in locales:
+        for path, root, what in unit_files(config, locale, unit.slug, text):
+            ship(path, root, what)
     return files

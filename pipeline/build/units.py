@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.formats import PUBLISHED, SUFFIX
+from pipeline.formats import PUBLISHED, suffix
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Unit:
 
 
 def output_path(clinic: str, locale: str, slug: str, fmt: str) -> str:
-    return f"{clinic}/{locale}/{slug}{SUFFIX[fmt]}"
+    return f"{clinic}/{locale}/{slug}{suffix(fmt)}"
 
 
 @dataclass
