@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pikepdf
@@ -18,7 +19,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from conftest import (MM, ROOT, copy_project, devanagari_glyph_ids, font_sizes, footers, letter_forms, page_size,
-                      pdftotext, run_pipeline)
+                      pdftotext, run_pipeline, ui_string)
 from pipeline.config import load_config
 from pipeline.render_pdf import BLEED, BOTTOM_MARGIN_MM
 
@@ -97,19 +98,36 @@ def test_large_print_is_18pt_or_more(built, editions):
         assert max(set(standard_body), key=standard_body.count) == 12, f"{standard.name}: body is not 12 pt"
 
 
+SOURCES_ELSEWHERE = "The sources are listed in the standard print edition of this handout and on its web page."
+
+
 def test_large_print_has_the_same_content(built, editions):
+    """Every word of the standard edition, but the list of sources, which large print
+    leaves to the standard edition and the web page, and says so."""
+    from bs4 import BeautifulSoup
+
     for standard, large in standard_and_large(built / "outputs", editions):
         text, large_text = body_text(standard, large_print=False), body_text(large, large_print=True)
         assert len(text) > 2000
         for header in table_header_rows(standard.with_name(standard.name.replace(".pdf", ".html"))):
             assert header in text, f"{standard.name}: table header '{header}' not found in the PDF's text"
             text, large_text = text.replace(header, ""), large_text.replace(header, "")
+        page = BeautifulSoup(standard.with_suffix(".html").read_text(encoding="utf-8"), "html.parser")
+        sources = [re.sub(r"\s+", "", item.get_text()) for item in page.select(".sources li")]
+        assert len(sources) >= 3
+        for source in sources:  # in the standard edition only
+            assert source in text and source not in large_text, f"{standard.name}: {source}"
+            text = text.replace(source, "", 1)
+        pointer = re.sub(r"\s+", "", ui_string(standard.parent.name, SOURCES_ELSEWHERE))  # in large print only
         if re.search(r"[\u0600-\u06ff]", text):
             # Right to left: where a line breaks decides the drawing order of its
             # left-to-right runs (numbers, TMS), so compare what is printed, not its order.
-            assert sorted(large_text) == sorted(text), f"{large} differs from {standard}"
+            text, large_text = (re.sub("[\u202a-\u202e]", "", t) for t in (text, large_text))
+            assert not Counter(pointer) - Counter(large_text)
+            assert Counter(large_text) - Counter(pointer) == Counter(text), f"{large} differs from {standard}"
         else:
-            assert large_text == text, f"{large} differs from {standard}"
+            assert pointer in large_text and pointer not in text
+            assert large_text.replace(pointer, "") == text, f"{large} differs from {standard}"
         assert len(PdfReader(large).pages) > len(PdfReader(standard).pages)
 
 
