@@ -159,6 +159,7 @@ def make_project(folder: Path, n: int) -> dict:
     clinic["locales"] = list(LOCALES)
     _only_locales(clinic, set(config["locales"]) - set(LOCALES))
     clinic["publish_threshold"] = {"pdf": 0, "html": 0}  # Marathi PDFs render whatever the catalogs hold
+    clinic.pop("bilingual", None)  # the baseline makes each language's PDFs, not the bilingual edition
     config["clinics"] = {CLINIC: clinic}
     config["locales"] = {code: config["locales"][code] for code in LOCALES}
     if isinstance(config.get("readability"), dict):  # targets only for the languages kept
