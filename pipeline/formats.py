@@ -6,10 +6,13 @@ HTML = "html"
 PDF = "pdf"
 LARGE_PRINT = "large-print"
 PRINT_SHOP = "print-shop"  # built only when asked for: 3 mm bleed and crop marks
-PRINT_FORMATS = (PDF, LARGE_PRINT, PRINT_SHOP)  # printed from the same page; one threshold
+BOOKLET = "booklet"  # built only when asked for: half-size pages folded from one sheet (pipeline.booklet)
+BOOKLET_IMPOSED = "booklet-imposed"  # the booklet's pages two to a side, in folding order, for the printer
+PRINT_FORMATS = (PDF, LARGE_PRINT, PRINT_SHOP, BOOKLET, BOOKLET_IMPOSED)  # printed from the same page; one threshold
 FORMATS = (HTML,) + PRINT_FORMATS
 DEFAULT_FORMATS = (HTML, PDF, LARGE_PRINT)  # what a build makes unless told otherwise
-SUFFIX = {HTML: ".html", PDF: ".pdf", LARGE_PRINT: ".large-print.pdf", PRINT_SHOP: ".print-shop.pdf"}
+SUFFIX = {HTML: ".html", PDF: ".pdf", LARGE_PRINT: ".large-print.pdf", PRINT_SHOP: ".print-shop.pdf",
+          BOOKLET: ".booklet.pdf", BOOKLET_IMPOSED: ".booklet-imposed.pdf"}
 
 # What happens to a format.
 PUBLISHED = "published"

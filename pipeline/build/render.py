@@ -9,10 +9,12 @@ import resource
 import time
 from contextlib import nullcontext
 
+from pipeline.booklet import impose
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.errors import InputError, PipelineError
 from pipeline.files import file_stamp, reading_shipped
-from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_FORMATS, PRINT_SHOP, PUBLISHED, SUFFIX
+from pipeline.formats import (BOOKLET, BOOKLET_IMPOSED, HTML, LARGE_PRINT, PDF, PRINT_FORMATS, PRINT_SHOP,
+                              PUBLISHED, SUFFIX)
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
 from pipeline.model import Config
 from pipeline.publish import Publication, load_publication
@@ -70,12 +72,22 @@ def _render(config: Config, unit: Unit, result: UnitResult) -> None:
         print_html = render_page(config, article, publication, clinic, locale, for_print=True)
         labels = interface_labels(config, unit.locale)
         shared = time.perf_counter() - clock
+        booklet = None  # laid out once for both booklet files
         for fmt in printed:
             clock = time.perf_counter()
-            result.files[fmt] = render_pdf(print_html, base_dir=config.source_dir, clinic=clinic, locale=locale,
-                                           allowed_roots=[config.source_dir, STATIC_DIR],
-                                           large_print=(fmt == LARGE_PRINT), print_shop=(fmt == PRINT_SHOP),
-                                           page_url=unit.output_path(HTML), label=str(unit.source), **labels)
+            in_booklet = fmt in (BOOKLET, BOOKLET_IMPOSED)
+            if in_booklet and booklet is not None:
+                pdf = booklet
+            else:
+                pdf = render_pdf(print_html, base_dir=config.source_dir, clinic=clinic, locale=locale,
+                                 allowed_roots=[config.source_dir, STATIC_DIR], large_print=(fmt == LARGE_PRINT),
+                                 print_shop=(fmt == PRINT_SHOP), booklet=in_booklet,
+                                 page_url=unit.output_path(HTML), label=str(unit.source), **labels)
+                if in_booklet:
+                    booklet = pdf
+            if fmt == BOOKLET_IMPOSED:
+                pdf = impose(pdf, clinic.paper, right_to_left=locale.direction == "rtl")
+            result.files[fmt] = pdf
             result.format_seconds[fmt] = time.perf_counter() - clock + shared / len(printed)
 
 
