@@ -275,7 +275,7 @@ def _move_destinations(pdf: pikepdf.Pdf, roots, page_to_sheet: dict) -> None:
                 target = page_to_sheet[obj[0].objgen]
                 obj[0] = target.sheet
                 for index in _DESTINATION_X[str(obj[1])]:
-                    if index < len(obj) and not _is_null(obj[index]):
+                    if index < len(obj) and obj[index] is not None:  # null: keep the viewer's position
                         obj[index] = float(obj[index]) + target.shift
                 return
             for item in obj:
@@ -288,6 +288,3 @@ def _move_destinations(pdf: pikepdf.Pdf, roots, page_to_sheet: dict) -> None:
     for root in roots:
         visit(root)
 
-
-def _is_null(value) -> bool:
-    return value is None or (isinstance(value, pikepdf.Object) and value._type_code == pikepdf.ObjectType.null)
