@@ -2,7 +2,7 @@
 
 WeasyPrint only logs some accessibility errors (a missing ``lang`` or ``alt``); here
 they fail the render. It may read only the project's own files: no network, nothing
-outside the allowed folders. Three editions share one path: the standard PDF, the
+outside the allowed folders. Four editions share one path: the standard PDF, the
 large-print PDF (18 pt and more, for patients with low vision), the print-shop
 PDF (3 mm bleed and crop marks) and the booklet (half the paper, ``pipeline.booklet``).
 """
@@ -83,9 +83,9 @@ def clear_caches() -> None:
 
 def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_shop: bool = False,
              booklet: bool = False) -> str:
-    """The @page rules that differ by clinic and edition: the clinic's paper (half of it
-    for a booklet), the margins, page numbers in the locale's digits, and for a print shop a bleed around
-    the trimmed page with crop marks in it.
+    """The @page rules that differ by clinic and edition: the clinic's paper (half of
+    it for a booklet), the margins, page numbers in the locale's digits, and for a
+    print shop a bleed around the trimmed page with crop marks in it.
 
     Every value comes from a fixed table, none from a catalog or the configuration's
     text: the footer's words are elements of the page (``print.css`` moves them into
@@ -169,7 +169,8 @@ MAX_FETCHED_BYTES = 20_000_000  # a stylesheet; images have their own limits
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_url: str,
                allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
-               booklet: bool = False, label: str = "", call_label: str = CALL_NUMBER, email_label: str = EMAIL_ADDRESS) -> bytes:
+               booklet: bool = False, label: str = "", call_label: str = CALL_NUMBER,
+               email_label: str = EMAIL_ADDRESS) -> bytes:
     """Render ``html`` (the print form of a handout page) to PDF bytes.
 
     ``page_url``: the page's own path on the site (``clinic/locale/slug.html``), which
@@ -201,10 +202,10 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
             stylesheets.append(_stylesheet(BOOKLET_CSS, fetcher))
         stylesheets.append(CSS(string=page_css(clinic, locale, large_print, print_shop, booklet),
                                url_fetcher=fetcher, font_config=_font_config))
-        if booklet:
-            pdf = booklet_edition.lay_out(document, stylesheets=stylesheets, pdf_variant="pdf/ua-1",
-                                          font_config=_font_config).write_pdf(pdf_variant="pdf/ua-1",
-                                                                              uncompressed_pdf=False)
+        if booklet:  # laid out again with empty pages when its count is not a multiple of 4
+            laid_out = booklet_edition.lay_out(document, stylesheets=stylesheets, pdf_variant="pdf/ua-1",
+                                               font_config=_font_config)
+            pdf = laid_out.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
         else:
             pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
                                      uncompressed_pdf=False, font_config=_font_config)
