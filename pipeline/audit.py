@@ -201,49 +201,68 @@ def check_fonts(doc: AuditedPdf) -> Iterator[Problem]:
 
 def check_page_furniture(doc: AuditedPdf) -> Iterator[Problem]:
     """All content is either an artifact or real content in the structure tree: running
-    headers and footers, borders and backgrounds stay out of the reading order."""
+    headers and footers, borders and backgrounds stay out of the reading order. A form
+    XObject with its own StructParents (a booklet page drawn on its printed sheet) holds
+    tagged content of its own, checked the same way."""
     check = "artifacts"
     for number, page in enumerate(doc.pdf.pages, start=1):
         mapping = doc.parent_tree.get(int(page.obj.StructParents)) if "/StructParents" in page.obj else None
         try:
-            instructions = pikepdf.parse_content_stream(page)
+            untagged, orphan_ids = _marked_content(doc, page.obj, mapping, set())
         except pikepdf.PdfError as err:
             yield doc.problem(check, number, "content stream", f"cannot be read: {err}")
             continue
-        stack: list[tuple[str, int | None]] = []  # (tag, MCID) of open marked content
-        untagged = orphaned = 0
-        orphan_ids: list[int] = []
-        for operands, operator in instructions:
-            op = str(operator)
-            if op in ("BDC", "BMC"):
-                tag = str(operands[0])
-                mcid = None
-                if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
-                    mcid = int(operands[1].MCID)
-                stack.append((tag, mcid))
-            elif op == "EMC":
-                if stack:
-                    stack.pop()
-            elif op in PAINT_OPERATORS:
-                if any(tag == "/Artifact" for tag, _ in stack):
-                    continue
-                mcid = next((m for _, m in reversed(stack) if m is not None), None)
-                if mcid is None:
-                    untagged += op in TEXT_OPERATORS or op == "Do"
-                    continue
-                element = mapping[mcid] if isinstance(mapping, pikepdf.Array) and mcid < len(mapping) else None
-                if not isinstance(element, pikepdf.Dictionary) or element.objgen not in doc.reachable:
-                    if mcid not in orphan_ids:
-                        orphan_ids.append(mcid)
-                        orphaned += 1
         if untagged:
             yield doc.problem(check, number, "content", f"{untagged} text or image operation(s) neither tagged "
                               "nor marked as an artifact")
-        if orphaned:
+        if orphan_ids:
             ids = ", ".join(str(i) for i in orphan_ids[:8]) + (" …" if len(orphan_ids) > 8 else "")
             yield doc.problem(check, number, f"marked content {ids}",
                               "tagged but in no structure element of the tree (page header or footer?): "
                               "mark it as an artifact")
+
+
+def _marked_content(doc: AuditedPdf, owner, mapping, visited: set) -> tuple[int, list[int]]:
+    """In the content of ``owner`` (a page or a tagged form XObject), how many text or
+    image operations are neither tagged nor artifacts, and which MCIDs name no element
+    of the tree (``mapping``: the owner's ParentTree entry)."""
+    resources = owner.get("/Resources")
+    forms = resources.get("/XObject", {}) if isinstance(resources, pikepdf.Dictionary) else {}
+    stack: list[tuple[str, int | None]] = []  # (tag, MCID) of open marked content
+    untagged = 0
+    orphan_ids: list[int] = []
+    for operands, operator in pikepdf.parse_content_stream(owner):
+        op = str(operator)
+        if op in ("BDC", "BMC"):
+            tag = str(operands[0])
+            mcid = None
+            if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
+                mcid = int(operands[1].MCID)
+            stack.append((tag, mcid))
+        elif op == "EMC":
+            if stack:
+                stack.pop()
+        elif op in PAINT_OPERATORS:
+            if any(tag == "/Artifact" for tag, _ in stack):
+                continue
+            mcid = next((m for _, m in reversed(stack) if m is not None), None)
+            if mcid is None:
+                form = forms.get(str(operands[0])) if op == "Do" and operands else None
+                if (isinstance(form, pikepdf.Stream) and "/StructParents" in form and not stack
+                        and form.objgen not in visited):
+                    visited.add(form.objgen)
+                    inner = doc.parent_tree.get(int(form.StructParents))
+                    more, orphans = _marked_content(doc, form, inner, visited)
+                    untagged += more
+                    orphan_ids += [i for i in orphans if i not in orphan_ids]
+                    continue
+                untagged += op in TEXT_OPERATORS or op == "Do"
+                continue
+            element = mapping[mcid] if isinstance(mapping, pikepdf.Array) and mcid < len(mapping) else None
+            if not isinstance(element, pikepdf.Dictionary) or element.objgen not in doc.reachable:
+                if mcid not in orphan_ids:
+                    orphan_ids.append(mcid)
+    return untagged, orphan_ids
 
 
 def check_headings_kept_with_text(doc: AuditedPdf) -> Iterator[Problem]:

@@ -8,7 +8,9 @@ HTML = "html"
 PDF = "pdf"
 LARGE_PRINT = "large-print"
 PRINT_SHOP = "print-shop"  # built only when asked for: 3 mm bleed and crop marks
-PRINT_FORMATS = (PDF, LARGE_PRINT, PRINT_SHOP)  # printed from the same page; one threshold
+BOOKLET = "booklet"  # built only when asked for: half-size pages folded from one sheet (pipeline.booklet)
+BOOKLET_IMPOSED = "booklet-imposed"  # the booklet's pages two to a side, in folding order, for the printer
+PRINT_FORMATS = (PDF, LARGE_PRINT, PRINT_SHOP, BOOKLET, BOOKLET_IMPOSED)  # printed from the same page; one threshold
 # The bilingual editions a clinic sets (``bilingual: [en+mr]``): each is a format of its
 # own, named by its pair (``en+mr``), built with the second language's handout and
 # written beside it as ``<slug>.en+mr.pdf``. On the command line, ``bilingual`` asks
@@ -16,7 +18,8 @@ PRINT_FORMATS = (PDF, LARGE_PRINT, PRINT_SHOP)  # printed from the same page; on
 BILINGUAL = "bilingual"
 FORMATS = (HTML,) + PRINT_FORMATS + (BILINGUAL,)  # what the command line may ask for
 DEFAULT_FORMATS = (HTML, PDF, LARGE_PRINT, BILINGUAL)  # what a build makes unless told otherwise
-SUFFIX = {HTML: ".html", PDF: ".pdf", LARGE_PRINT: ".large-print.pdf", PRINT_SHOP: ".print-shop.pdf"}
+SUFFIX = {HTML: ".html", PDF: ".pdf", LARGE_PRINT: ".large-print.pdf", PRINT_SHOP: ".print-shop.pdf",
+          BOOKLET: ".booklet.pdf", BOOKLET_IMPOSED: ".booklet-imposed.pdf"}
 
 # What happens to a format.
 PUBLISHED = "published"

@@ -26,8 +26,9 @@ from pipeline.formats import pair_of
 from pipeline.render_pdf import BOTTOM_MARGIN_MM, SIDE_MARGIN_MM, TOP_MARGIN_MM
 
 MIN_FILL = 0.60  # no page but the last may be emptier than this
-# two sheets printed on both sides; large print and the bilingual edition (two languages) twice that
-MAX_PAGES = {"standard": 4, "large-print": 8, "bilingual": 8}
+# Two sheets printed on both sides; large print and the bilingual edition (two languages)
+# twice that; a booklet folds those two sheets.
+MAX_PAGES = {"standard": 4, "large-print": 8, "bilingual": 8, "booklet": 8}
 DPI = 40  # enough to see a line of 12 pt text (about 7 px high), cheap to render
 INK = 235  # a grey level (0 black, 255 white) darker than this is ink; the lightest tint is lighter
 
@@ -50,11 +51,21 @@ class Economy:
         """What a clinic pays for and should not: a page but the last under the limit,
         more pages than the edition allows."""
         found = [f"page {page.number} is {percent(page.fill)} filled (under {percent(MIN_FILL)})"
-                 for page in self.pages[:-1] if page.fill < MIN_FILL]
+                 for page in self.filled_pages()[:-1] if page.fill < MIN_FILL]
         limit = MAX_PAGES.get(self.edition)
         if limit and len(self.pages) > limit:
             found.append(f"{len(self.pages)} pages (at most {limit} for the {self.edition} edition)")
         return found
+
+    def filled_pages(self) -> tuple[PageFill, ...]:
+        """The pages the text runs over: a booklet's back page (the help box) and the
+        empty pages before it (to a multiple of 4) are left out."""
+        if self.edition != "booklet":
+            return self.pages
+        pages = list(self.pages[:-1])
+        while pages and pages[-1].fill == 0:
+            pages.pop()
+        return tuple(pages)
 
     def summary(self) -> str:
         return f"{len(self.pages)} pages, filled " + " ".join(percent(page.fill) for page in self.pages)
@@ -71,6 +82,10 @@ def edition(path: Path | str) -> str:
         return "large-print"
     if name.endswith(".print-shop.pdf"):
         return "print-shop"
+    if name.endswith(".booklet.pdf"):
+        return "booklet"
+    if name.endswith(".booklet-imposed.pdf"):
+        return "booklet-imposed"
     if pair_of(name.removesuffix(".pdf").rpartition(".")[2]):
         return "bilingual"
     return "standard"
@@ -148,6 +163,7 @@ def measure(pdf: Path | str) -> Economy:
 
 
 def measure_all(paths) -> list[Economy]:
-    """The page economy of every standard and large-print PDF among ``paths`` (a print
-    shop's pages are the standard edition's with a bleed)."""
+    """The page economy of every standard, large-print and booklet PDF among ``paths``
+    (a print shop's pages are the standard edition's with a bleed; the imposed booklet's
+    are the booklet's)."""
     return [measure(path) for path in paths if edition(path) in MAX_PAGES]

@@ -2,9 +2,9 @@
 
 WeasyPrint only logs some accessibility errors (a missing ``lang`` or ``alt``); here
 they fail the render. It may read only the project's own files: no network, nothing
-outside the allowed folders. Three editions share one path: the standard PDF, the
-large-print PDF (18 pt and more, for patients with low vision) and the print-shop
-PDF (3 mm bleed and crop marks).
+outside the allowed folders. Four editions share one path: the standard PDF, the
+large-print PDF (18 pt and more, for patients with low vision), the print-shop
+PDF (3 mm bleed and crop marks) and the booklet (half the paper, ``pipeline.booklet``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 import pikepdf
 
-from pipeline import qr, security
+from pipeline import booklet as booklet_edition, qr, security
 from pipeline.errors import BuildError, InputError
 from pipeline.files import read_project_file
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
@@ -41,6 +41,7 @@ FOOTER_RIGHT_TO_LEFT = """
 """
 LARGE_PRINT_CSS = STATIC_DIR / "large-print.css"
 BILINGUAL_CSS = STATIC_DIR / "bilingual.css"  # two languages side by side (pipeline.bilingual)
+BOOKLET_CSS = STATIC_DIR / "booklet.css"
 BLEED = "3mm"
 TOP_MARGIN_MM = SIDE_MARGIN_MM = 13
 # The running footer sits in the bottom margin: one line of 9.5 pt, or in large print up
@@ -83,10 +84,11 @@ def clear_caches() -> None:
     _static_css.clear()
 
 
-def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_shop: bool = False) -> str:
-    """The @page rules that differ by clinic and edition: the clinic's paper, the
-    margins, page numbers in the locale's digits, and for a print shop a bleed around
-    the trimmed page with crop marks in it.
+def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_shop: bool = False,
+             booklet: bool = False) -> str:
+    """The @page rules that differ by clinic and edition: the clinic's paper (half of
+    it for a booklet), the margins, page numbers in the locale's digits, and for a
+    print shop a bleed around the trimmed page with crop marks in it.
 
     Every value comes from a fixed table, none from a catalog or the configuration's
     text: the footer's words are elements of the page (``print.css`` moves them into
@@ -95,7 +97,7 @@ def page_css(clinic: Clinic, locale: Locale, large_print: bool = False, print_sh
     print_shop_rules = f"bleed: {BLEED}; marks: crop;" if print_shop else ""
     return f"""
 @page {{
-  size: {PAPER[clinic.paper]};
+  size: {booklet_edition.PAGE_SIZE[clinic.paper] if booklet else PAPER[clinic.paper]};
   margin: {TOP_MARGIN_MM}mm {SIDE_MARGIN_MM}mm {BOTTOM_MARGIN_MM[large_print]}mm {SIDE_MARGIN_MM}mm;
   {print_shop_rules}
 }}
@@ -170,7 +172,7 @@ MAX_FETCHED_BYTES = 20_000_000  # a stylesheet; images have their own limits
 
 def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, page_url: str,
                allowed_roots: list[Path], large_print: bool = False, print_shop: bool = False,
-               bilingual: bool = False, other_pages: tuple[str, ...] = (),
+               booklet: bool = False, bilingual: bool = False, other_pages: tuple[str, ...] = (),
                label: str = "", call_label: str = CALL_NUMBER, email_label: str = EMAIL_ADDRESS) -> bytes:
     """Render ``html`` (the print form of a handout page) to PDF bytes.
 
@@ -204,10 +206,17 @@ def render_pdf(html: str, *, base_dir: Path, clinic: Clinic, locale: Locale, pag
             stylesheets.append(_stylesheet(LARGE_PRINT_CSS, fetcher))
         if bilingual:
             stylesheets.append(_stylesheet(BILINGUAL_CSS, fetcher))
-        stylesheets.append(CSS(string=page_css(clinic, locale, large_print, print_shop),
+        if booklet:
+            stylesheets.append(_stylesheet(BOOKLET_CSS, fetcher))
+        stylesheets.append(CSS(string=page_css(clinic, locale, large_print, print_shop, booklet),
                                url_fetcher=fetcher, font_config=_font_config))
-        pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
-                                 uncompressed_pdf=False, font_config=_font_config)
+        if booklet:  # laid out again with empty pages when its count is not a multiple of 4
+            laid_out = booklet_edition.lay_out(document, stylesheets=stylesheets, pdf_variant="pdf/ua-1",
+                                               font_config=_font_config)
+            pdf = laid_out.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        else:
+            pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant="pdf/ua-1",
+                                     uncompressed_pdf=False, font_config=_font_config)
     except FatalURLFetchingError as err:
         if getattr(err, "error", None) is not None:  # an image that may not be published, at the image
             raise err.error from None

@@ -9,11 +9,13 @@ import resource
 import time
 from contextlib import nullcontext
 
+from pipeline.booklet import impose
 from pipeline.catalogs import UI_DOMAIN, catalog_path
 from pipeline.errors import InputError, PipelineError
 from pipeline.files import file_stamp, reading_shipped
 from pipeline.bilingual import compose
-from pipeline.formats import HTML, LARGE_PRINT, PDF, PRINT_SHOP, PUBLISHED, SUFFIX, is_print, pair_of
+from pipeline.formats import (BOOKLET, BOOKLET_IMPOSED, HTML, LARGE_PRINT, PDF, PRINT_SHOP, PUBLISHED, SUFFIX,
+                              is_print, pair_of)
 from pipeline.interface import CALL_NUMBER, EMAIL_ADDRESS
 from pipeline.model import Config
 from pipeline.publish import Publication, load_publication
@@ -75,19 +77,29 @@ def _render(config: Config, unit: Unit, result: UnitResult) -> None:
         print_html = render_page(config, article, publication, clinic, locale, for_print=True)
         labels = interface_labels(config, unit.locale)
         shared = time.perf_counter() - clock
+        booklet = None  # laid out once for both booklet files
         for fmt in printed:
             clock = time.perf_counter()
-            page, other_pages = print_html, ()
-            if pair_of(fmt):  # the handout in the pair's first language beside this one
-                first = config.locales[pair_of(fmt)[0]]
-                page = compose(render_page(config, article, publication.partners[fmt], clinic, first, for_print=True),
-                               print_html, first, locale)
-                other_pages = (output_path(unit.clinic, first.code, unit.slug, HTML),)
-            result.files[fmt] = render_pdf(page, base_dir=config.source_dir, clinic=clinic, locale=locale,
-                                           allowed_roots=[config.source_dir, STATIC_DIR],
-                                           large_print=(fmt == LARGE_PRINT), print_shop=(fmt == PRINT_SHOP),
-                                           bilingual=bool(pair_of(fmt)), other_pages=other_pages,
-                                           page_url=unit.output_path(HTML), label=str(unit.source), **labels)
+            in_booklet = fmt in (BOOKLET, BOOKLET_IMPOSED)
+            if in_booklet and booklet is not None:
+                pdf = booklet
+            else:
+                page, other_pages = print_html, ()
+                if pair_of(fmt):  # the handout in the pair's first language beside this one
+                    first = config.locales[pair_of(fmt)[0]]
+                    page = compose(render_page(config, article, publication.partners[fmt], clinic, first,
+                                               for_print=True), print_html, first, locale)
+                    other_pages = (output_path(unit.clinic, first.code, unit.slug, HTML),)
+                pdf = render_pdf(page, base_dir=config.source_dir, clinic=clinic, locale=locale,
+                                 allowed_roots=[config.source_dir, STATIC_DIR], large_print=(fmt == LARGE_PRINT),
+                                 print_shop=(fmt == PRINT_SHOP), booklet=in_booklet, bilingual=bool(pair_of(fmt)),
+                                 other_pages=other_pages, page_url=unit.output_path(HTML), label=str(unit.source),
+                                 **labels)
+                if in_booklet:
+                    booklet = pdf
+            if fmt == BOOKLET_IMPOSED:
+                pdf = impose(pdf, clinic.paper, right_to_left=locale.direction == "rtl")
+            result.files[fmt] = pdf
             result.format_seconds[fmt] = time.perf_counter() - clock + shared / len(printed)
 
 

@@ -15,7 +15,7 @@ from pipeline.build.executors import executor_spec, make_executor
 from pipeline.commands.common import add_locale_option
 from pipeline.console import visible
 from pipeline.errors import InputError
-from pipeline.formats import DEFAULT_FORMATS, FORMATS, PRINT_SHOP
+from pipeline.formats import BOOKLET, BOOKLET_IMPOSED, DEFAULT_FORMATS, FORMATS, PRINT_SHOP
 from pipeline.model import Config
 
 
@@ -32,6 +32,10 @@ def add_command(subparsers, common) -> None:
                         help="only this format (repeatable; default: html, pdf, large-print)")
     parser.add_argument("--print-shop", action="store_true",
                         help="also build <slug>.print-shop.pdf: 3 mm bleed and crop marks for a print shop")
+    parser.add_argument("--booklet", action="store_true",
+                        help="also build <slug>.booklet.pdf (pages half the clinic's paper, A5 from A4, a "
+                             "multiple of 4, the help box on the back) and <slug>.booklet-imposed.pdf (those "
+                             "pages two to a side of the clinic's paper, in folding order, to print on both sides)")
     parser.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help=f"worker processes (default: the number of cores, {cores()} here)")
@@ -48,6 +52,8 @@ def run(config: Config, args) -> int:
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else DEFAULT_FORMATS
     if args.print_shop and PRINT_SHOP not in formats:
         formats += (PRINT_SHOP,)
+    if args.booklet:
+        formats += tuple(fmt for fmt in (BOOKLET, BOOKLET_IMPOSED) if fmt not in formats)
     progress = None if args.quiet else ProgressBar() if sys.stdout.isatty() else progress_lines
     spec = executor_spec(args.executor)
     try:
