@@ -42,6 +42,7 @@ import logging
 import re
 import struct
 import threading
+import unicodedata
 from decimal import Decimal
 from dataclasses import dataclass, field
 
@@ -210,7 +211,8 @@ def _fix_line(stream, textbox, start, font_before):
         index for word in helped for index in range(word.first, word.last + 1)}
     font_size = font_before[1] if font_before else None
     stream.stream[start:] = _rewrite(
-        events, glyphs, codes, spans, ends, inside, font_size)
+        events, glyphs, codes, spans, ends, inside, font_size,
+        _left_to_right_after(words, glyphs, utf8), font_before)
 
 
 def _read_line(stream, textbox):
@@ -459,7 +461,46 @@ def _events(items, glyphs):
     return events
 
 
-def _rewrite(events, glyphs, codes, spans, ends, inside, font_size):
+def _left_to_right_after(words, glyphs, utf8):
+    """The last glyph of every right-to-left word that a left-to-right run may follow.
+
+    In a right-to-left line, a left-to-right run (25, ECT) comes after the Urdu
+    word to its left in the content stream, with a space between them (in the
+    same line box, or the run in a box of its own drawn next). pypdf
+    turns right-to-left text round as it reads it, taking the neutral space
+    along into the right-to-left text, so "یا ECT" came out "یاECT". Setting the
+    same font again after such a word makes pypdf put out the word before it
+    reads the space (a Tf ends its text run); it changes nothing on the page.
+    """
+    texts = [glyph.text or "" for glyph in glyphs]
+    continues = utf8[-1:].isspace()
+    found = set()
+    for word in words:
+        if not word.rtl or word.last < 0 or word.last + 1 == len(glyphs):
+            continue
+        following = "".join(texts[word.last + 1:])
+        strong = next((_direction(c) for c in following if _direction(c)), None)
+        # Nothing strong after the word in this box, which goes on after a
+        # space in the next box of the line: that may be a left-to-right run
+        # in an element of its own (an abbreviation).
+        if strong == "ltr" or (strong is None and continues):
+            found.add(word.last)
+    return found
+
+
+def _direction(character):
+    """"ltr" or "rtl" for a character of strong direction (digits count as
+    left to right, as extractors treat them), None for neutral ones."""
+    kind = unicodedata.bidirectional(character)
+    if kind in ("L", "EN"):
+        return "ltr"
+    if kind in ("R", "AL"):
+        return "rtl"
+    return None
+
+
+def _rewrite(events, glyphs, codes, spans, ends, inside, font_size,
+             font_again_after=frozenset(), font_before=None):
     """Write the line's content again with new codes and ActualText spans.
 
     ``spans`` maps a glyph index to the text of the word it starts, ``ends``
@@ -489,11 +530,14 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size):
             output.append(_number(value) + b" Tc")
             current_spacing = value
 
+    current_font = _font_operator(*font_before) if font_before else None
     for position, event in enumerate(events):
         kind = event[0]
         if kind == "operator":
             flush()
             output.append(event[1])
+            if isinstance(event[1], bytes) and event[1].endswith(b" Tf"):
+                current_font = event[1]
         elif kind == "end":
             flush()
         elif kind in ("number", "string"):
@@ -519,9 +563,19 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size):
                 set_spacing(0)
                 flush()
                 output.append(b"EMC")
+            if index in font_again_after and current_font is not None:
+                flush()
+                output.append(current_font)
     set_spacing(0)
     flush()
     return output
+
+
+def _font_operator(font, size):
+    """The ``Tf`` operator exactly as WeasyPrint writes it."""
+    stream = pydyf.Stream()
+    stream.set_font_size(font, size)
+    return stream.stream[0]
 
 
 def _fold_rightward_jumps(events, glyphs, inside, font_size):

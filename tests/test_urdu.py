@@ -163,8 +163,9 @@ def _printed_words(slug: str) -> Counter:
 
 
 # What the text layer reaches (pipeline/pdf_text.py, docs/pdf-text-layer.md): every word
-# through pdftotext; through pypdf all but a number glued to the word beside it where
-# pypdf's own reordering of a mixed right-to-left line runs them together.
+# through pdftotext; through pypdf all but an abbreviation in its own element drawn just
+# before the end of a wrapped line (TRD), which pypdf joins to the line's last word
+# (99.77 % of the built handouts' words at worst).
 FIDELITY = {"pdftotext": 1.0, "pypdf": 0.995}
 
 
