@@ -21,7 +21,9 @@ glyph (व) means "व" in one word and nothing in the next. So ``pdftotext`` re
    pdftotext, Acrobat and screen readers use; inside such a word, the rightward
    jump that brings the pen back after a shifted vowel sign is drawn as
    character spacing (``Tc``) on that sign, so that extractors that ignore
-   ActualText and measure gaps (pypdf) do not see a word break there.
+   ActualText and measure gaps (pypdf) do not see a word break there. In a
+   right-to-left line, the font is set again (the same ``Tf``) after a word that
+   a left-to-right run may follow, so that pypdf keeps the space between them.
 2. ``weasyprint.pdf.fonts._build_vector_font_dictionary``: alias codes go into
    the font's ToUnicode map, its widths and a ``CIDToGIDMap`` that sends each
    alias to its real glyph. Only TrueType-flavoured fonts (CIDFontType2) can
@@ -158,10 +160,11 @@ class _Word:
 def _span_text(word: _Word, utf8: bytes) -> str:
     """The text of a word's ActualText span, in the order its glyphs are drawn.
 
-    Poppler spreads a span's text over the span from its first glyph to its last,
-    left to right, and then reads right-to-left letters from right to left; so a
-    right-to-left word, drawn from its last letter to its first, is given last
-    letter first, and comes back in logical order."""
+    Poppler spreads a span's text over the span from left to right, and PDFium
+    appends it to the line as it is; both then reverse every right-to-left run of
+    the line. So a right-to-left word, drawn from its last letter to its first, is
+    given last letter first, and comes back in logical order (given in logical
+    order, it comes back backwards: docs/pdf-text-layer.md)."""
     text = utf8[word.start:word.end].decode()
     return text[::-1] if word.rtl else text
 
