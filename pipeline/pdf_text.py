@@ -29,7 +29,10 @@ glyph (व) means "व" in one word and nothing in the next. So ``pdftotext`` re
    alias to its real glyph. Only TrueType-flavoured fonts (CIDFontType2) can
    carry aliases; for CFF fonts the ActualText spans alone carry the text.
 3. ``weasyprint.pdf.tags``: a structure element whose HTML element has a ``lang``
-   other than its parent's gets its own ``/Lang``.
+   other than its parent's gets its own ``/Lang``; an element of right-to-left text
+   (a paragraph, heading, link, span...) gets ``/ActualText`` with its text in
+   reading order, for readers of the structure tree (screen readers, pdf.js), while
+   the page content keeps each word as drawn for extractors.
 
 What is painted does not change: the same glyphs at the same places. A TJ array
 may be cut where a span starts or ends, and a TJ number may become the same
@@ -51,6 +54,7 @@ from dataclasses import dataclass, field
 import pydyf
 from weasyprint import pdf as pdf_package
 from weasyprint.draw import text as draw_text
+from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.pdf import fonts as pdf_fonts
 from weasyprint.pdf import tags as pdf_tags
@@ -73,6 +77,8 @@ _ALIAS_FLOOR_MARGIN = 0x100
 # (fonts and structure elements live exactly as long as one write_pdf call).
 _FONT_STATE = "_handout_text_layer"
 _ELEMENT_LANG = "_handout_lang"
+_ELEMENT_HOLDS_TEXT = "_handout_holds_text"
+_DOCUMENT_PIECES = "_handout_text_pieces"
 
 
 # --------------------------------------------------------------------------
@@ -696,21 +702,100 @@ def _insert_before_endcmap(cmap_stream, operator, entries):
 
 
 # --------------------------------------------------------------------------
-# Part 3: language of parts in the structure tree
+# Part 3: language and logical text of parts in the structure tree
 
 
 def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
     styled = box._box if isinstance(box, AbsolutePlaceholder) else box
     lang = styled.style["lang"] if styled.style is not None else None
+    holds_text = _holds_inline_content(styled)
+    if holds_text and not isinstance(styled, boxes.InlineBox):
+        _note_pieces(pdf, page_number, styled, tags)
     for element in _originals["build_box_tree"](
             box, parent, pdf, page_number, nums, annotations, tags):
         # Elements built for descendants were labelled by their own call.
         if not hasattr(element, _ELEMENT_LANG):
             setattr(element, _ELEMENT_LANG, lang)
+            setattr(element, _ELEMENT_HOLDS_TEXT, holds_text)
         yield element
 
 
+def _holds_inline_content(box) -> bool:
+    """Whether the element of ``box`` is text: an inline element (a link, a span,
+    emphasis) or a block of lines (a paragraph, a heading, a list item's body, a
+    table cell), not a box of blocks (a section, a list)."""
+    if isinstance(box, boxes.InlineBox):
+        return True
+    children = getattr(box, "children", None)
+    return bool(children) and all(isinstance(child, boxes.LineBox) for child in children)
+
+
+def _note_pieces(pdf, page_number, block, tags):
+    """Note the text of every text box of a block of lines, under its MCID.
+
+    Each piece is ``(text, separator)``: the separator goes between it and the
+    block's piece before it. WeasyPrint drops the space at which a line breaks from
+    both lines' text, so the separator is read from the block's HTML text: a space
+    where the HTML has white space between the two pieces. Where a piece is not
+    found there (generated content, text-transform), a piece that starts a line is
+    taken to follow a space."""
+    pieces = []  # (text box, starts a line)
+    for line in block.children:
+        first = True
+        for text_box in _text_boxes(line):
+            pieces.append((text_box, first))
+            first = False
+    if not pieces:
+        return
+    element = block.element
+    source = _COLLAPSIBLE_SPACE.sub(" ", _html_text(element)) if element is not None else ""
+    noted = getattr(pdf, _DOCUMENT_PIECES)
+    searched = 0  # where the last piece found in ``source`` ended
+    previous = None  # where the previous piece ended in ``source``; None: not found
+    for text_box, starts_line in pieces:
+        text = text_box.text
+        found = source.find(text, searched) if text else -1
+        gap = source[previous:found] if previous is not None and found >= 0 else None
+        if gap and not gap.isspace():
+            found, gap = -1, None  # more than white space between the two: not this one
+        if gap is None:  # not found right after the piece before
+            separator = " " if starts_line else ""
+        else:
+            separator = " " if gap else ""
+        if found >= 0:
+            searched = previous = found + len(text)
+        else:
+            previous = None
+        tag = tags.get(text_box)
+        if tag is not None:
+            noted[page_number, tag["mcid"]] = (text, separator)
+
+
+def _html_text(element) -> str:
+    """The text of an HTML element and its descendants, a ``<br>`` read as a line break."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):  # not a comment
+            parts.append("\n" if child.tag.rpartition("}")[2] == "br" else _html_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _text_boxes(box):
+    """The text boxes of a line, in order, through its inline elements (not into
+    inline blocks, which are blocks of lines of their own)."""
+    for child in box.children:
+        if isinstance(child, boxes.TextBox):
+            yield child
+        elif isinstance(child, boxes.InlineBox):
+            yield from _text_boxes(child)
+
+
+_COLLAPSIBLE_SPACE = re.compile(r"[ \t\n\r\f]+")
+
+
 def _add_tags(pdf, document, pdf_version, page_streams):
+    setattr(pdf, _DOCUMENT_PIECES, {})
     _originals["add_tags"](pdf, document, pdf_version, page_streams)
     document_lang = pdf.catalog.get("Lang")
     document_lang = document_lang.string if isinstance(document_lang, pydyf.String) else ""
@@ -721,8 +806,61 @@ def _add_tags(pdf, document, pdf_version, page_streams):
         lang = getattr(element, _ELEMENT_LANG, None) or inherited
         if lang.casefold() != inherited.casefold():
             element["Lang"] = pydyf.String(lang)
-        for kid in element.get("K", ()):
-            if isinstance(kid, bytes):
-                child = _resolve(pdf, kid)
-                if isinstance(child, dict) and child.get("Type") == "/StructElem":
-                    pending.append((child, lang))
+        pending.extend((child, lang) for child in _child_elements(pdf, element))
+    pages = {reference: number for number, reference in enumerate(pdf.page_references)}
+    for kid in root["K"]:
+        _write_logical_text(pdf, _resolve(pdf, kid), pages, getattr(pdf, _DOCUMENT_PIECES))
+
+
+def _child_elements(pdf, element):
+    """The structure elements among an element's kids (not its MCIDs or annotations)."""
+    for kid in element.get("K", ()):
+        if isinstance(kid, bytes):
+            child = _resolve(pdf, kid)
+            if isinstance(child, dict) and child.get("Type") == "/StructElem":
+                yield child
+
+
+def _write_logical_text(pdf, element, pages, pieces):
+    """Give every element of right-to-left text an ``/ActualText`` in logical order.
+
+    The page content holds an Urdu word's ActualText as drawn (``_span_text``), for
+    the extractors that read the page; readers of the structure tree (screen readers
+    through Acrobat, pdf.js) take an element's ActualText as it is, in the order the
+    words are read. So each element that is text (``_holds_inline_content``: a
+    paragraph, a heading, a list item's body, a link, a span, one text box) and holds
+    a right-to-left letter gets its text, exactly as the HTML says it, in reading
+    order. An element's ActualText stands for its children too (ISO 32000-1, 14.9.4),
+    so an element holding a link or a figure gets none: the link would no longer be
+    one, the figure would lose its Alt; its parts carry their own.
+
+    Returns the element's pieces (see ``_note_pieces``) and whether it holds a link
+    or a figure. (The recursion goes as deep as WeasyPrint's own building the tree.)
+    """
+    page = pages.get(element.get("Pg"))
+    found, holds_kept_apart = [], False
+    for kid in element.get("K", ()):
+        if isinstance(kid, int):
+            piece = pieces.get((page, kid))
+            if piece is not None:
+                found.append(piece)
+            continue
+        child = _resolve(pdf, kid) if isinstance(kid, bytes) else None
+        if not isinstance(child, dict) or child.get("Type") != "/StructElem":
+            continue
+        child_pieces, child_holds_kept_apart = _write_logical_text(pdf, child, pages, pieces)
+        found.extend(child_pieces)
+        holds_kept_apart = (holds_kept_apart or child_holds_kept_apart
+                            or child.get("S") in _KEPT_APART or "Alt" in child)
+    holds_text = getattr(element, _ELEMENT_HOLDS_TEXT, None)
+    if holds_text is None:  # not built for a box: a text box's own element, or the Document
+        holds_text = all(isinstance(kid, int) for kid in element.get("K", ()))
+    if found and not holds_kept_apart and holds_text and "Alt" not in element:
+        text = found[0][0] + "".join(separator + text for text, separator in found[1:])
+        if any(_direction(character) == "rtl" for character in text):
+            element["ActualText"] = pydyf.String(text)
+    return found, holds_kept_apart
+
+
+# Elements that an ActualText on an element holding them would hide.
+_KEPT_APART = ("/Link", "/Figure", "/Form")

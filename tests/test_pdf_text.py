@@ -10,12 +10,15 @@ patches WeasyPrint for the whole process): once as it is, once with
 - marked content nests (ActualText spans inside WeasyPrint's MCID spans, inside
   BT/ET), and alias codes draw their real glyph at its real width;
 - an English page comes out byte for byte as WeasyPrint alone writes it;
-- a block in another language than the page gets its own /Lang.
+- a block in another language than the page gets its own /Lang;
+- every element of right-to-left text in the structure tree carries its text, in
+  reading order, as /ActualText, as pdf.js reads it.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import random
 import re
 import subprocess
@@ -28,15 +31,21 @@ import pypdfium2
 import pytest
 from PIL import Image, ImageChops
 
-from conftest import EXTRACTORS, ROOT, pdftotext
+from conftest import (
+    EXTRACTORS, ROOT, TEXT_BLOCK_ROLES, html_text_blocks, pdftotext, right_to_left, structure_actual_texts,
+    unmatched_blocks, web_audit_tool)
 from pipeline import pdf_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf_text"
-PAGES = ("marathi_health", "marathi_clusters", "hindi_health", "urdu_health", "english_health", "language_of_parts")
+PAGES = ("marathi_health", "marathi_clusters", "hindi_health", "urdu_health", "urdu_structure", "english_health",
+         "language_of_parts")
 MARATHI = ("marathi_health", "marathi_clusters")
 HINDI = ("hindi_health",)  # a page of the Hindi handouts, lang="hi": Hindi letter forms and nukta
 DEVANAGARI = (*MARATHI, *HINDI)
 URDU = "urdu_health"  # the Urdu handouts in Noto Nastaliq Urdu, dir="rtl", with TRD, TMS, 25 and 3 in the lines
+# Urdu blocks with bold and spans (one inside a word), a line break, a link, an image, a
+# list, a table, English inside and beside them, and a paragraph broken over a page.
+URDU_STRUCTURE = "urdu_structure"
 GENERATED = "random_syllables"
 PUNCTUATION = ".,;:!?।॥۔؟،()[]\"'“”‘’—–-"
 # The marks pdftotext puts around right-to-left lines and the left-to-right runs in them.
@@ -245,7 +254,7 @@ def test_readers_take_right_to_left_actual_text_as_drawn(pdfs, tmp_path):
         assert len(backwards) > 300, tool
 
 
-@pytest.mark.parametrize("page", [*DEVANAGARI, URDU, GENERATED, "english_health"])
+@pytest.mark.parametrize("page", [*DEVANAGARI, URDU, URDU_STRUCTURE, GENERATED, "english_health"])
 def test_page_is_painted_pixel_for_pixel_the_same(pdfs, page, tmp_path):
     images = {}
     for mode in ("weasyprint", "fixed"):
@@ -261,7 +270,7 @@ def test_page_is_painted_pixel_for_pixel_the_same(pdfs, page, tmp_path):
             assert ImageChops.difference(old.convert("RGB"), new.convert("RGB")).getbbox() is None
 
 
-@pytest.mark.parametrize("page", [*DEVANAGARI, URDU, GENERATED])
+@pytest.mark.parametrize("page", [*DEVANAGARI, URDU, URDU_STRUCTURE, GENERATED])
 def test_every_glyph_is_drawn_where_it_was(pdfs, page):
     """The same glyphs, in the same order, at the same places (to a millionth of
     a CSS pixel), computed from the content streams as the PDF specification says."""
@@ -391,6 +400,118 @@ def _widths(w_array):
         widths.update((first + i, float(width)) for i, width in enumerate(rest))
         items = items[2:]
     return widths
+
+
+# --------------------------------------------------------------------------
+# Right-to-left text in the structure tree
+
+
+def _html(page: str) -> str:
+    return (FIXTURES / f"{page}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", [URDU, URDU_STRUCTURE])
+def test_right_to_left_blocks_carry_their_text_in_reading_order(pdfs, page):
+    """A paragraph, heading, list item or table cell of Urdu has its text, exactly as
+    the HTML says it and in reading order, as the /ActualText of its structure element
+    (a paragraph broken over a page is two elements); WeasyPrint alone writes none."""
+    blocks = html_text_blocks(_html(page))
+    assert len(blocks) >= 12
+    with pikepdf.open(pdfs[page, "fixed"]) as pdf:
+        assert unmatched_blocks(blocks, structure_actual_texts(pdf)) == []
+    with pikepdf.open(pdfs[page, "weasyprint"]) as pdf:
+        assert _structure_text(pdf) and not any(actual for _, actual, _ in _structure_text(pdf))
+
+
+def _structure_text(pdf):
+    """(S, ActualText or None, text of its marked content) of every structure element,
+    in reading order, the text read from the page (_marked_content_text)."""
+    marked = _marked_content_text(pdf)
+    found = []
+
+    def walk(element, page):
+        if isinstance(element, int):
+            return marked.get((page.objgen, element), "")
+        if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") not in (None, "/StructElem"):
+            return ""
+        page = element.get("/Pg", page)
+        entry = [str(element.S), str(element.ActualText) if "/ActualText" in element else None]
+        found.append(entry)
+        kids = element.get("/K")
+        text = "".join(walk(kid, page) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]))
+        entry.append(text)
+        return text
+
+    for kid in pdf.Root.StructTreeRoot.K:
+        walk(kid, None)
+    return [tuple(entry) for entry in found]
+
+
+def test_every_right_to_left_text_is_under_an_actual_text_that_hides_no_link(pdfs):
+    """Every piece of Urdu on the page is under an element with its ActualText; an
+    element's ActualText stands for its children too, so no element holding a link or
+    an image has one: the link (and its own ActualText) and the image's Alt stay."""
+    with pikepdf.open(pdfs[URDU_STRUCTURE, "fixed"]) as pdf:
+        elements = _structure_text(pdf)
+        covered, uncovered, hiding = 0, [], []
+
+        def walk(element, page, under_actual_text):
+            nonlocal covered
+            if isinstance(element, int):
+                text = _marked_content_text(pdf).get((page.objgen, element), "")
+                if right_to_left(text):
+                    if under_actual_text:
+                        covered += 1
+                    else:
+                        uncovered.append(text)
+                return
+            if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
+                return
+            own = "/ActualText" in element
+            if under_actual_text and (element.S in ("/Link", "/Figure") or "/Alt" in element):
+                hiding.append(str(element.S))
+            kids = element.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                walk(kid, element.get("/Pg", page), under_actual_text or own)
+
+        for kid in pdf.Root.StructTreeRoot.K:
+            walk(kid, None, False)
+    assert covered >= 20 and uncovered == [] and hiding == []
+    with_text = {(role, actual) for role, actual, _ in elements if actual is not None}
+    assert ("/Link", "یہاں پڑھیں") in with_text  # the link keeps its own
+    assert ("/NonStruct", "بہت اہم") in with_text and ("/NonStruct", "ب") in with_text  # <b>, inside a word
+    assert ("/P", "ایک لفظ کے بیچ میں نشان: کتاب اور دوائیں پڑھیں۔") in with_text
+    assert ("/P", "پہلی لائن دوسری لائن") in with_text  # <br>
+    assert ("/P", "ڈاکٹر ECT یا TMS کی بات کر سکتے ہیں، 25 سال سے زیادہ عمر کے 3 لوگوں میں۔") in with_text
+    for role, actual, text in elements:
+        if role in ("/Document", "/L", "/LI", "/Lbl", "/Table", "/TBody", "/TR", "/Figure") or not right_to_left(text):
+            assert actual is None, (role, text)  # boxes of blocks, list labels, English, the image
+
+
+def test_pdfjs_reads_the_text_of_right_to_left_elements_in_reading_order(pdfs):
+    """pdf.js (Firefox's PDF viewer) gives a structure element's /ActualText as its
+    ``alt`` in getStructTree() (its /Alt first, where there is one), which its viewer
+    writes as the aria-label of the element's node: the Urdu blocks read in reading
+    order, and the link has its own."""
+    script = web_audit_tool(ROOT / "tests" / "web_audit" / "pdf_structure_tree.mjs")
+    web_audit_tool(ROOT / "tests" / "web_audit" / "node_modules" / "pdfjs-dist")
+    for page in (URDU, URDU_STRUCTURE):
+        result = subprocess.run(["node", str(script), str(pdfs[page, "fixed"])],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        nodes = []
+
+        def walk(node):
+            if "role" in node:
+                nodes.append((node["role"], node.get("alt")))
+            for child in node.get("children", ()):
+                walk(child)
+
+        for tree in json.loads(result.stdout):
+            walk(tree)
+        blocks = [alt for role, alt in nodes if role in TEXT_BLOCK_ROLES and alt is not None]
+        assert unmatched_blocks(html_text_blocks(_html(page)), blocks) == []
+    assert ("Link", "یہاں پڑھیں") in nodes and ("Figure", "دوا کی گولی") in nodes
 
 
 # --------------------------------------------------------------------------

@@ -14,16 +14,17 @@ import pikepdf
 import polib
 import pytest
 
-from conftest import EXTRACTORS, ROOT, msgfmt_check
+from conftest import EXTRACTORS, ROOT, html_text_blocks, msgfmt_check, structure_actual_texts, unmatched_blocks
 from pipeline.audit import audit_pdf
 from pipeline.catalogs import catalog_path, catalog_stats, read_catalog, template_path
 from pipeline.commands.stats import locale_stats
 from pipeline.config import load_config
 from pipeline.model import Locale
+from pipeline.publish import load_publication
 from pipeline.qa import Entry, check_catalog, end_mark
 from pipeline.readability import prose, urdu
 from pipeline.readability.measure import check_articles
-from pipeline.render_html import localize_digits, mark_directions
+from pipeline.render_html import localize_digits, mark_directions, render_page
 from pipeline.render_pdf import page_css
 from pipeline.sources import load_article
 
@@ -188,6 +189,24 @@ def test_urdu_pdf_is_tagged_urdu_in_nastaliq_and_passes_the_audit(outputs, slug)
         fonts = {str(font.BaseFont) for page in pdf.pages for font in page.Resources.Font.values()}
     assert any("Noto-Nastaliq-Urdu" in name for name in fonts), fonts
     assert audit_pdf(pdf_path, "ur") == []
+
+
+@pytest.mark.parametrize("edition", ["pdf", "large-print.pdf"])
+@pytest.mark.parametrize("slug", PDF_SLUGS)
+def test_urdu_pdf_blocks_carry_their_text_in_reading_order(outputs, slug, edition):
+    """For readers of the structure tree (screen readers, pdf.js): every printed block of
+    Urdu without a link in it (paragraph, heading, list item, table cell) has its text,
+    as the print page's HTML says it, in reading order, as /ActualText (the page content
+    keeps each word as drawn, for the extractors above). Left out: the running footers,
+    drawn as page furniture, and the site footer, not printed."""
+    clinic, locale = CONFIG.clinics["pune"], CONFIG.locales["ur"]
+    article = load_article(CONFIG.source_dir / f"{slug}.md")
+    html = render_page(CONFIG, article, load_publication(CONFIG, article, clinic, locale), clinic, locale,
+                       for_print=True)
+    blocks = html_text_blocks(html, leave_out=("page-footer-start", "page-footer-end", "site-footer"))
+    assert len(blocks) > 40
+    with pikepdf.open(outputs / "pune" / "ur" / f"{slug}.{edition}") as pdf:
+        assert unmatched_blocks(blocks, structure_actual_texts(pdf)) == []
 
 
 def test_urdu_pdf_footer_is_mirrored(outputs):
