@@ -23,7 +23,9 @@ glyph (व) means "व" in one word and nothing in the next. So ``pdftotext`` re
    character spacing (``Tc``) on that sign, so that extractors that ignore
    ActualText and measure gaps (pypdf) do not see a word break there. In a
    right-to-left line, the font is set again (the same ``Tf``) after a word that
-   a left-to-right run may follow, so that pypdf keeps the space between them.
+   a left-to-right run may follow, so that pypdf keeps the space between them;
+   and a left-to-right box of its own in a right-to-left line (TRD in ``<bdi>``)
+   that a space follows ends with a word gap after its last glyph.
 2. ``weasyprint.pdf.fonts._build_vector_font_dictionary``: alias codes go into
    the font's ToUnicode map, its widths and a ``CIDToGIDMap`` that sends each
    alias to its real glyph. Only TrueType-flavoured fonts (CIDFontType2) can
@@ -35,8 +37,9 @@ glyph (व) means "व" in one word and nothing in the next. So ``pdftotext`` re
    the page content keeps each word as drawn for extractors.
 
 What is painted does not change: the same glyphs at the same places. A TJ array
-may be cut where a span starts or ends, and a TJ number may become the same
-displacement as ``Tc``; neither moves a glyph. Lines in which every cluster is
+may be cut where a span starts or ends, a TJ number may become the same
+displacement as ``Tc``, and a text object may end with a TJ number after its last
+glyph; none of these moves a glyph. Lines in which every cluster is
 one glyph with an advance (English, most Latin text) are left byte for byte as
 WeasyPrint wrote them.
 """
@@ -79,6 +82,7 @@ _FONT_STATE = "_handout_text_layer"
 _ELEMENT_LANG = "_handout_lang"
 _ELEMENT_HOLDS_TEXT = "_handout_holds_text"
 _DOCUMENT_PIECES = "_handout_text_pieces"
+_DOCUMENT_GAPS = "_handout_word_gaps"
 
 
 # --------------------------------------------------------------------------
@@ -738,7 +742,11 @@ def _note_pieces(pdf, page_number, block, tags):
     both lines' text, so the separator is read from the block's HTML text: a space
     where the HTML has white space between the two pieces. Where a piece is not
     found there (generated content, text-transform), a piece that starts a line is
-    taken to follow a space."""
+    taken to follow a space.
+
+    In a right-to-left block, a piece of left-to-right text alone (an abbreviation
+    or a number in an element of its own) that a space follows is noted for
+    ``_end_with_word_gap``."""
     pieces = []  # (text box, starts a line)
     for line in block.children:
         first = True
@@ -750,6 +758,7 @@ def _note_pieces(pdf, page_number, block, tags):
     element = block.element
     source = _COLLAPSIBLE_SPACE.sub(" ", _html_text(element)) if element is not None else ""
     noted = getattr(pdf, _DOCUMENT_PIECES)
+    numbered = []  # (MCID, text, separator) of the pieces drawn in marked content
     searched = 0  # where the last piece found in ``source`` ended
     previous = None  # where the previous piece ended in ``source``; None: not found
     for text_box, starts_line in pieces:
@@ -769,6 +778,14 @@ def _note_pieces(pdf, page_number, block, tags):
         tag = tags.get(text_box)
         if tag is not None:
             noted[page_number, tag["mcid"]] = (text, separator)
+            numbered.append((tag["mcid"], text, separator))
+    if block.style["direction"] == "rtl":
+        gaps = getattr(pdf, _DOCUMENT_GAPS)
+        for (mcid, text, _), following in zip(numbered, numbered[1:]):
+            _, next_text, next_separator = following
+            spaced = text[-1:].isspace() or next_separator or next_text[:1].isspace()
+            if spaced and _only_left_to_right(text):
+                gaps.add((page_number, mcid))
 
 
 def _html_text(element) -> str:
@@ -796,7 +813,10 @@ _COLLAPSIBLE_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 def _add_tags(pdf, document, pdf_version, page_streams):
     setattr(pdf, _DOCUMENT_PIECES, {})
+    setattr(pdf, _DOCUMENT_GAPS, set())
     _originals["add_tags"](pdf, document, pdf_version, page_streams)
+    for page_number, mcid in sorted(getattr(pdf, _DOCUMENT_GAPS)):
+        _end_with_word_gap(page_streams[page_number], mcid)
     document_lang = pdf.catalog.get("Lang")
     document_lang = document_lang.string if isinstance(document_lang, pydyf.String) else ""
     root = _resolve(pdf, pdf.catalog["StructTreeRoot"])
@@ -864,3 +884,49 @@ def _write_logical_text(pdf, element, pages, pieces):
 
 # Elements that an ActualText on an element holding them would hide.
 _KEPT_APART = ("/Link", "/Figure", "/Form")
+
+
+def _only_left_to_right(text):
+    """Whether ``text`` has letters or digits, all of them left to right."""
+    directions = {_direction(character) for character in text} - {None}
+    return directions == {"ltr"}
+
+
+def _end_with_word_gap(stream, mcid):
+    """Move the pen on by a space after the last glyph of the text box drawn in
+    marked content ``mcid``, where its text object ends.
+
+    In a right-to-left line, WeasyPrint draws a left-to-right box of its own (TRD in
+    ``<bdi>`` at the start of a line) before the line's Urdu text box, which starts
+    at the far left. pypdf reads a word break only from a pen moved to the right, so
+    it joined the two: "TRDشخص". A negative TJ number after the box's last glyph,
+    with nothing drawn after it in the text object, moves the pen where nothing is
+    painted; pypdf reads it as a space. Poppler and PDFium place a text object's
+    characters by their glyphs and read no character from it.
+    """
+    items = stream.stream
+    start = next((index for index, item in enumerate(items)
+                  if isinstance(item, pydyf.Dictionary) and item.get("MCID") == mcid), None)
+    if start is None:
+        return
+    depth, last_show = 0, None
+    for index in range(start + 1, len(items)):
+        item = items[index]
+        if item in (b"BDC", b"BMC"):
+            depth += 1
+        elif item == b"EMC":
+            if depth == 1:
+                break
+            depth -= 1
+        elif isinstance(item, bytes) and item.endswith(b"] TJ"):
+            last_show = index
+    else:
+        return
+    following = [item for item in items[last_show + 1:index] if item != b"EMC"] if last_show else None
+    if following and following[0] == b"ET":
+        items[last_show] = items[last_show][:-4] + b" " + _number(-_WORD_GAP) + b"] TJ"
+
+
+# The word gap after a left-to-right box, in thousandths of the font size: about a
+# space in Noto Sans (260); pypdf takes half its font's space width for a break.
+_WORD_GAP = 250
