@@ -5,7 +5,8 @@ punctuation trimmed from its ends. Fidelity is the share of source words
 (counted with repeats) that appear among the words pdftotext (poppler), pypdf
 and PDFium (pypdfium2, Chromium's PDF engine) extract from the PDF; "backwards"
 counts extracted words that are a source word spelt last letter first (the
-mark of a right-to-left text layer in the wrong order). Each page is rendered
+mark of a right-to-left text layer in the wrong order) and "surplus" the extracted
+words beyond those printed (a word read twice, or split in pieces). Each page is rendered
 twice, each time in a fresh process: with WeasyPrint alone and with
 ``pipeline.pdf_text.install()``.
 
@@ -81,6 +82,11 @@ def pdfium_text(pdf: Path) -> str:
 READERS = {"pdftotext": pdftotext, "pypdf": pypdf_text, "pdfium": pdfium_text}
 
 
+def surplus(source: str, extracted: str) -> int:
+    """Extracted words beyond those printed: a word given twice, or a piece of one."""
+    return sum((Counter(words(extracted)) - Counter(words(source))).values())
+
+
 def backwards(source: str, extracted: str) -> int:
     """Extracted words that are a source word read last letter first."""
     known = set(words(source))
@@ -113,7 +119,8 @@ def report(name: str, pdf: Path, source: str) -> None:
         shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
         real = real_word_share(source, text)
         real = f"  (Arabic-script tokens that are real words: {real:.1%})" if real is not None else ""
-        print(f"  {name:<16} {tool:<10} {share:7.1%}  backwards {backwards(source, text):3}  {shown}{real}")
+        print(f"  {name:<16} {tool:<10} {share:7.1%}  backwards {backwards(source, text):3}"
+              f"  surplus {surplus(source, text):3}  {shown}{real}")
 
 
 def main(argv: list[str] | None = None) -> int:

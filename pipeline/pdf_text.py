@@ -218,14 +218,34 @@ def _fix_line(stream, textbox, start, font_before):
     helped = [word for word in words if word.needs_help and word.first >= 0]
     if not helped and all(code == glyph.code for code, glyph in zip(codes, glyphs)):
         return  # Plain text: leave WeasyPrint's bytes alone.
-    spans = {word.first: _span_text(word, utf8) for word in helped}
-    ends = {word.last for word in helped}
+    spans, ends = {}, set()
+    for word in helped:
+        text, end = _span_text(word, utf8), _with_space_after(word, glyphs)
+        spans[word.first] = text + "".join(glyph.text for glyph in glyphs[word.last + 1:end + 1])
+        ends.add(end)
     inside = {
         index for word in helped for index in range(word.first, word.last + 1)}
     font_size = font_before[1] if font_before else None
     stream.stream[start:] = _rewrite(
         events, glyphs, codes, spans, ends, inside, font_size,
         _left_to_right_after(words, glyphs, utf8), font_before)
+
+
+def _with_space_after(word, glyphs):
+    """The last glyph of a word's ActualText span: the space drawn after the word, if
+    one is, so that the span holds it and its text ends with it.
+
+    PDFium leaves out a text object that paints nothing, and a space alone in its
+    ``TJ`` between two spans is one: it then joins the two words or reads them in the
+    wrong order wherever they sit close (हैकि). Inside the span before it, the space
+    is read from the ActualText by PDFium and poppler alike; pypdf reads its code as
+    before."""
+    following = word.last + 1
+    if following < len(glyphs):
+        space = glyphs[following]
+        if space.simple and space.text and space.text.isspace():
+            return following
+    return word.last
 
 
 def _read_line(stream, textbox):

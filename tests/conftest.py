@@ -15,6 +15,7 @@ from pathlib import Path
 
 import html5lib
 import pikepdf
+import pypdfium2
 import pytest
 from filelock import FileLock
 from fontTools.ttLib import TTFont
@@ -343,6 +344,15 @@ def with_pypdf(pdf: Path) -> str:
 
 # The two text extractors a PDF's words must come out of (screen readers and copy-paste differ).
 EXTRACTORS = {"pdftotext": pdftotext, "pypdf": with_pypdf}
+
+
+def with_pdfium(pdf: Path) -> str:
+    """A PDF's text as PDFium (Chromium's PDF engine) reads it."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
 
 
 
