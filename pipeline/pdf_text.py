@@ -147,6 +147,7 @@ class _Glyph:
     code: int  # the code WeasyPrint wrote
     text: str | None  # what it should read as; None: as WeasyPrint wrote it
     simple: bool = True  # alone in its cluster, carrying all of the cluster's text
+    rtl: bool = False  # in a right-to-left run
 
 
 @dataclass
@@ -218,11 +219,8 @@ def _fix_line(stream, textbox, start, font_before):
     helped = [word for word in words if word.needs_help and word.first >= 0]
     if not helped and all(code == glyph.code for code, glyph in zip(codes, glyphs)):
         return  # Plain text: leave WeasyPrint's bytes alone.
-    spans, ends = {}, set()
-    for word in helped:
-        text, end = _span_text(word, utf8), _with_space_after(word, glyphs)
-        spans[word.first] = text + "".join(glyph.text for glyph in glyphs[word.last + 1:end + 1])
-        ends.add(end)
+    spans = {word.first: _span_text(word, utf8) for word in helped}
+    ends = {word.last for word in helped}
     inside = {
         index for word in helped for index in range(word.first, word.last + 1)}
     font_size = font_before[1] if font_before else None
@@ -231,21 +229,9 @@ def _fix_line(stream, textbox, start, font_before):
         _left_to_right_after(words, glyphs, utf8), font_before)
 
 
-def _with_space_after(word, glyphs):
-    """The last glyph of a word's ActualText span: the space drawn after the word, if
-    one is, so that the span holds it and its text ends with it.
-
-    PDFium leaves out a text object that paints nothing, and a space alone in its
-    ``TJ`` between two spans is one: it then joins the two words or reads them in the
-    wrong order wherever they sit close (हैकि). Inside the span before it, the space
-    is read from the ActualText by PDFium and poppler alike; pypdf reads its code as
-    before."""
-    following = word.last + 1
-    if following < len(glyphs):
-        space = glyphs[following]
-        if space.simple and space.text and space.text.isspace():
-            return following
-    return word.last
+def _is_space(glyph):
+    """Whether a glyph is a space (or no-break space) alone in its cluster."""
+    return glyph.simple and bool(glyph.text) and glyph.text.isspace()
 
 
 def _read_line(stream, textbox):
@@ -312,7 +298,7 @@ def _read_line(stream, textbox):
                 word, pending = None, ""
                 simple = len(codes) == 1 and bool(text)
                 glyphs.extend(
-                    _Glyph(font, code, share, simple)
+                    _Glyph(font, code, share, simple, bool(rtl))
                     for code, share in zip(codes, _shares(text[::-1] if rtl else text, codes)))
                 continue
 
@@ -346,7 +332,7 @@ def _read_line(stream, textbox):
             if placed or not simple:
                 word.needs_help = True
             for code, share in zip(codes, shares):
-                glyphs.append(_Glyph(font, code, share, simple))
+                glyphs.append(_Glyph(font, code, share, simple, bool(rtl)))
                 if word.first < 0:
                     word.first = len(glyphs) - 1
                 word.last = len(glyphs) - 1
@@ -543,9 +529,20 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size,
 
     A TJ array may be cut in two where a span begins or ends; the text position
     carries over from one TJ to the next, so nothing moves on the page.
+
+    A left-to-right space alone in its TJ (between two spans, or after a comma in
+    another font) is drawn in text rendering mode 1, stroke: a space has no
+    outline, so nothing is painted either way, but PDFium, which leaves out a text
+    object whose glyphs have no extent, counts the width of the stroke and so
+    reads the space; without it PDFium joined the two words (हैकि) or read them out
+    of order. Poppler and pypdf read the space as before. WeasyPrint never sets a
+    rendering mode, so the mode goes back to 0, fill, right after the space. (In a
+    right-to-left line PDFium read fewer words so: 83.5 % of the Urdu fixture's
+    instead of 87.8 %.)
     """
     spacing, removed = _fold_rightward_jumps(events, glyphs, inside, font_size)
     output, operands, hex_run = [], [], []
+    shown = []  # the glyphs of the TJ being written
     current_spacing = 0
 
     def flush():
@@ -553,8 +550,12 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size,
             operands.append(b"<" + "".join(hex_run).encode() + b">")
             hex_run.clear()
         if operands:
+            lone_space = len(shown) == 1 and _is_space(shown[0]) and not shown[0].rtl
+            output.extend([b"1 Tr"] if lone_space else [])
             output.append(b"[" + b" ".join(operands) + b"] TJ")
+            output.extend([b"0 Tr"] if lone_space else [])
             operands.clear()
+        shown.clear()
 
     def set_spacing(value):
         nonlocal current_spacing
@@ -590,6 +591,7 @@ def _rewrite(events, glyphs, codes, spans, ends, inside, font_size,
             set_spacing(spacing.get(index, 0))
             width = 2 if glyphs[index].font.bitmap else 4
             hex_run.append(f"{codes[index]:0{width}x}")
+            shown.append(glyphs[index])
             if index in ends:
                 # Poppler measures an ActualText span with the character
                 # spacing in force at its end: leave none.
@@ -835,8 +837,14 @@ def _add_tags(pdf, document, pdf_version, page_streams):
     setattr(pdf, _DOCUMENT_PIECES, {})
     setattr(pdf, _DOCUMENT_GAPS, set())
     _originals["add_tags"](pdf, document, pdf_version, page_streams)
-    for page_number, mcid in sorted(getattr(pdf, _DOCUMENT_GAPS)):
-        _end_with_word_gap(page_streams[page_number], mcid)
+    gaps = {}
+    for page_number, mcid in getattr(pdf, _DOCUMENT_GAPS):
+        gaps.setdefault(page_number, set()).add(mcid)
+    for page_number, mcids in gaps.items():
+        items = page_streams[page_number].stream
+        for start, item in enumerate(items):
+            if isinstance(item, pydyf.Dictionary) and item.get("MCID") in mcids:
+                _end_with_word_gap(items, start)
     document_lang = pdf.catalog.get("Lang")
     document_lang = document_lang.string if isinstance(document_lang, pydyf.String) else ""
     root = _resolve(pdf, pdf.catalog["StructTreeRoot"])
@@ -912,9 +920,9 @@ def _only_left_to_right(text):
     return directions == {"ltr"}
 
 
-def _end_with_word_gap(stream, mcid):
-    """Move the pen on by a space after the last glyph of the text box drawn in
-    marked content ``mcid``, where its text object ends.
+def _end_with_word_gap(items, start):
+    """Move the pen on by a space after the last glyph of the text box whose marked
+    content starts at ``items[start]`` (its MCID), where its text object ends.
 
     In a right-to-left line, WeasyPrint draws a left-to-right box of its own (TRD in
     ``<bdi>`` at the start of a line) before the line's Urdu text box, which starts
@@ -924,11 +932,6 @@ def _end_with_word_gap(stream, mcid):
     painted; pypdf reads it as a space. Poppler and PDFium place a text object's
     characters by their glyphs and read no character from it.
     """
-    items = stream.stream
-    start = next((index for index, item in enumerate(items)
-                  if isinstance(item, pydyf.Dictionary) and item.get("MCID") == mcid), None)
-    if start is None:
-        return
     depth, last_show = 0, None
     for index in range(start + 1, len(items)):
         item = items[index]

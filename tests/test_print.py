@@ -55,12 +55,11 @@ def marathi_pdfs(*folders: Path) -> list[Path]:
 
 def body_text(path: Path, large_print: bool) -> str:
     """The text on the pages above the running footer, in the order it is drawn, with
-    list bullets, all white space and pdftotext's direction marks around right-to-left
-    runs left out (line breaks, and so runs, differ between editions)."""
+    list bullets and all white space left out (line breaks differ between editions)."""
     width, height = page_size(path)
     body = height - BOTTOM_MARGIN_MM[large_print] * MM
     text = pdftotext(path, "-raw", "-r", "72", "-x", "0", "-y", "0", "-W", str(int(width)), "-H", str(int(body)))
-    return re.sub(r"[\s•◦▪\u200e\u200f\u202a-\u202e\u2066-\u2069]+", "", text)
+    return re.sub(r"[\s•◦▪]+", "", text)
 
 
 def table_header_rows(html_path: Path) -> list[str]:

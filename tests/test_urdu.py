@@ -167,10 +167,10 @@ def _printed_words(slug: str) -> Counter:
 # What the text layer reaches (pipeline/pdf_text.py, docs/pdf-text-layer.md): every word
 # through pdftotext and pypdf, TRD in its own element at the start of a line included
 # (pypdf joined it to the line's last word, 99.77 %, until a word gap ended its box);
-# through PDFium 95.2-96.6 % (a word whose first drawn glyph is a raised mark is taken
+# through PDFium 89.2-90.4 % (a word whose first drawn glyph is a raised mark is taken
 # for a line of its own).
 READERS = {**EXTRACTORS, "pdfium": with_pdfium}
-FIDELITY = {"pdftotext": 1.0, "pypdf": 1.0, "pdfium": 0.95}
+FIDELITY = {"pdftotext": 1.0, "pypdf": 1.0, "pdfium": 0.88}
 
 
 @pytest.mark.parametrize("tool", READERS)
