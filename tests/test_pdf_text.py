@@ -185,6 +185,19 @@ def test_pdfium_reads_every_word_exactly_and_in_order(pdfs, page):
     assert extracted == expected
 
 
+@pytest.mark.parametrize("page", [*DEVANAGARI, URDU])
+def test_poppler_keeps_one_word_box_per_word(pdfs, page):
+    """Each word its own box in pdftotext -bbox (as in search and selection in poppler's
+    viewers): a space inside an ActualText span would join a word to the next one."""
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdfs[page, "fixed"]), "-"],
+                           check=True, capture_output=True, text=True).stdout
+    boxed = [html.unescape(word) for word in re.findall(r"<word [^>]*>([^<]*)</word>", boxes)]
+    assert not [word for word in boxed if " " in word]
+    # -bbox lists an Urdu word as drawn, last letter first; the lists' bullets are no words.
+    found = [word[::-1] if right_to_left(word) else word for word in words(" ".join(boxed)) if word != "•"]
+    assert sorted(found) == sorted(source_words(page))
+
+
 def test_weasyprint_alone_loses_marathi_words(pdfs, capsys):
     """The baseline, measured the same way: what the fix is for. (Should a new
     WeasyPrint get Marathi right by itself, this fails: then drop the patch.)"""
