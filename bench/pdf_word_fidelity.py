@@ -2,9 +2,13 @@
 
 A source word is a whitespace-separated token of the source text with
 punctuation trimmed from its ends. Fidelity is the share of source words
-(counted with repeats) that appear among the words pdftotext (poppler) and
-pypdf extract from the PDF. Each page is rendered twice, each time in a fresh
-process: with WeasyPrint alone and with ``pipeline.pdf_text.install()``.
+(counted with repeats) that appear among the words pdftotext (poppler), pypdf
+and PDFium (pypdfium2, Chromium's PDF engine) extract from the PDF; "backwards"
+counts extracted words that are a source word spelt last letter first (the
+mark of a right-to-left text layer in the wrong order) and "surplus" the extracted
+words beyond those printed (a word read twice, or split in pieces). Each page is rendered
+twice, each time in a fresh process: with WeasyPrint alone and with
+``pipeline.pdf_text.install()``.
 
     python bench/pdf_word_fidelity.py                       # the test fixtures
     python bench/pdf_word_fidelity.py page.html page.txt    # your own page
@@ -65,6 +69,30 @@ def pypdf_text(pdf: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
+def pdfium_text(pdf: Path) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+READERS = {"pdftotext": pdftotext, "pypdf": pypdf_text, "pdfium": pdfium_text}
+
+
+def surplus(source: str, extracted: str) -> int:
+    """Extracted words beyond those printed: a word given twice, or a piece of one."""
+    return sum((Counter(words(extracted)) - Counter(words(source))).values())
+
+
+def backwards(source: str, extracted: str) -> int:
+    """Extracted words that are a source word read last letter first."""
+    known = set(words(source))
+    return sum(word not in known and word[::-1] in known for word in words(extracted))
+
+
 def render(html: Path, pdf: Path, fixed: bool) -> None:
     """Render ``html`` to ``pdf`` in a fresh process (install() patches WeasyPrint)."""
     subprocess.run(
@@ -85,12 +113,14 @@ def _render_here(html: str, pdf: str, fixed: bool) -> None:
 
 
 def report(name: str, pdf: Path, source: str) -> None:
-    for tool, text in (("pdftotext", pdftotext(pdf)), ("pypdf", pypdf_text(pdf))):
+    for tool, read in READERS.items():
+        text = read(pdf)
         share, missing = fidelity(source, text)
         shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
         real = real_word_share(source, text)
         real = f"  (Arabic-script tokens that are real words: {real:.1%})" if real is not None else ""
-        print(f"  {name:<16} {tool:<10} {share:7.1%}  {shown}{real}")
+        print(f"  {name:<16} {tool:<10} {share:7.1%}  backwards {backwards(source, text):3}"
+              f"  surplus {surplus(source, text):3}  {shown}{real}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
+import html5lib
 import pikepdf
+import pypdfium2
 import pytest
 from filelock import FileLock
 from fontTools.ttLib import TTFont
@@ -341,3 +345,97 @@ def with_pypdf(pdf: Path) -> str:
 # The two text extractors a PDF's words must come out of (screen readers and copy-paste differ).
 EXTRACTORS = {"pdftotext": pdftotext, "pypdf": with_pypdf}
 
+
+def with_pdfium(pdf: Path) -> str:
+    """A PDF's text as PDFium (Chromium's PDF engine) reads it."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+
+# ---------------------------------------------------------------- text in the structure tree
+
+# Structure elements of blocks of lines, and the HTML elements they come from: each one
+# of right-to-left text carries its text in reading order as /ActualText (pipeline/pdf_text.py).
+TEXT_BLOCK_ROLES = ("P", "H1", "H2", "H3", "H4", "H5", "H6", "LBody", "TD", "TH", "Caption")
+HTML_TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "caption"}
+HTML_INLINE = {"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "em", "i", "img", "mark", "q", "s",
+               "small", "span", "strong", "sub", "sup", "time", "u", "wbr"}
+
+
+def right_to_left(text: str) -> bool:
+    """Whether ``text`` holds a letter written right to left (Arabic script, Hebrew)."""
+    return any(unicodedata.bidirectional(character) in ("R", "AL") for character in text)
+
+
+def html_text_blocks(html: str, leave_out: tuple[str, ...] = ()) -> list[str]:
+    """The text of every block of lines of a page (p, h1–h6, li, td, th, caption holding
+    no other block) that holds right-to-left text and neither a link nor an image, white
+    space collapsed and ``<br>`` read as a space, in document order. Elements with a class
+    in ``leave_out``, and what they hold, are left out."""
+    found = []
+
+    def tag(element) -> str | None:
+        return element.tag.rpartition("}")[2] if isinstance(element.tag, str) else None
+
+    def text(element) -> str:
+        parts = [element.text or ""]
+        for child in element:
+            parts += [" " if tag(child) == "br" else text(child) if tag(child) else "", child.tail or ""]
+        return "".join(parts)
+
+    def visit(element) -> None:
+        if set(element.get("class", "").split()) & set(leave_out):
+            return
+        children = [child for child in element if tag(child)]
+        if tag(element) in HTML_TEXT_BLOCKS and all(tag(child) in HTML_INLINE for child in children):
+            words = " ".join(re.split(r"[ \t\n\r\f]+", text(element))).strip()
+            holds = {tag(inner) for inner in element.iter()} & {"a", "img"}
+            if right_to_left(words) and not holds:
+                found.append(words)
+            return
+        for child in children:
+            visit(child)
+
+    visit(html5lib.parse(html))
+    return found
+
+
+def structure_actual_texts(pdf: pikepdf.Pdf, roles: tuple[str, ...] = TEXT_BLOCK_ROLES) -> list[str]:
+    """The /ActualText of every structure element of one of ``roles`` that has one, in
+    reading order."""
+    found = []
+
+    def visit(kid) -> None:
+        if isinstance(kid, pikepdf.Array):
+            for item in kid:
+                visit(item)
+        elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            if str(kid.S)[1:] in roles and "/ActualText" in kid:
+                found.append(str(kid.ActualText))
+            visit(kid.get("/K"))
+
+    visit(pdf.Root.StructTreeRoot.get("/K"))
+    return found
+
+
+def unmatched_blocks(html_blocks: list[str], pdf_blocks: list[str]) -> list[str]:
+    """What differs between a page's blocks of text and the ActualTexts of its PDF's
+    blocks, in order; a block broken across pages is two in the PDF, joined by a space."""
+    problems, position = [], 0
+    for block in html_blocks:
+        joined, end = None, position
+        while end < len(pdf_blocks):
+            joined = pdf_blocks[end] if joined is None else f"{joined} {pdf_blocks[end]}"
+            end += 1
+            if joined == block or not block.startswith(joined + " "):
+                break
+        if joined == block:
+            position = end
+        else:
+            problems.append(f"HTML {block!r}: PDF {pdf_blocks[position] if position < len(pdf_blocks) else None!r}")
+    problems += [f"PDF {block!r}: no such HTML block here" for block in pdf_blocks[position:]]
+    return problems
