@@ -457,6 +457,13 @@ def test_right_to_left_blocks_carry_their_text_in_reading_order(pdfs, page):
 def _structure_text(pdf):
     """(S, ActualText or None, text of its marked content) of every structure element,
     in reading order, the text read from the page (_marked_content_text)."""
+    return _structure(pdf, "/ActualText")
+
+
+def _structure(pdf, key: str, separator: str = ""):
+    """(S, the element's ``key`` or None, the text its marked content shows) for every
+    structure element, in document order; with a ``separator`` between its kids' texts,
+    white space is made single."""
     marked = _marked_content_text(pdf)
     found = []
 
@@ -466,12 +473,12 @@ def _structure_text(pdf):
         if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") not in (None, "/StructElem"):
             return ""
         page = element.get("/Pg", page)
-        entry = [str(element.S), str(element.ActualText) if "/ActualText" in element else None]
+        entry = [str(element.S), str(element[key]) if key in element else None]
         found.append(entry)
         kids = element.get("/K")
-        text = "".join(walk(kid, page) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]))
-        entry.append(text)
-        return text
+        text = separator.join(walk(kid, page) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]))
+        entry.append(" ".join(text.split()) if separator else text)
+        return entry[-1]
 
     for kid in pdf.Root.StructTreeRoot.K:
         walk(kid, None)
@@ -552,28 +559,7 @@ def test_pdfjs_reads_the_text_of_right_to_left_elements_in_reading_order(pdfs):
 def _structure_langs(pdf):
     """(S, Lang, text) for every structure element, in document order; the text
     is what its marked content shows (the ActualText where there is one)."""
-    marked = _marked_content_text(pdf)
-    found = []
-
-    def walk(element, page):
-        if isinstance(element, int):
-            return marked.get((page.objgen, element), "")
-        if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") not in (
-                None, "/StructElem"):
-            return ""
-        page = element.get("/Pg", page)
-        entry = [str(element.S), None if "/Lang" not in element else str(element.Lang)]
-        found.append(entry)
-        kids = element.get("/K")
-        text = " ".join(
-            walk(kid, page) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]))
-        text = " ".join(text.split())
-        entry.append(text)
-        return text
-
-    for kid in pdf.Root.StructTreeRoot.K:
-        walk(kid, None)
-    return [tuple(entry) for entry in found]
+    return _structure(pdf, "/Lang", " ")
 
 
 def _marked_content_text(pdf):
