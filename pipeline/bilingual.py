@@ -32,7 +32,7 @@ _LISTS = ("ul", "ol")
 _SECTIONS_SPLIT = ("sources",)  # sections whose heading and list pair separately
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _ARTICLE = re.compile(r"<article>(.*)</article>", re.S)
-_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_TAG = re.compile(r"<[^>]*>")
 _CLINIC_NAME = re.compile(r'<p class="clinic-name"[^>]*>.*?</p>', re.S)
 _FOOTER = re.compile(r'<p class="page-footer-(start|end)">(.*?)</p>\n', re.S)
 _SITE_FOOTER = re.compile(r'<footer class="site-footer">\s*<div class="wrap">(.*?)</div>\s*</footer>', re.S)
@@ -226,7 +226,9 @@ def compose(first_page: str, second_page: str, first: Locale, second: Locale) ->
             body.append(f'<div class="{kind}">{column(row.first, first, "first")}'
                         f'{column(row.second, second, "second")}</div>')
 
-    titles = [_TITLE.search(page).group(1).split(" – ")[0] for page in (first_page, second_page)]
+    # the document's title: each page's heading as text (its <title> adds the clinic's name)
+    titles = [_TAG.sub("", next(p.element.inner for p in parts if p.element.tag == "h1"))
+              for parts in (first_parts, second_parts)]
     names = [_CLINIC_NAME.search(page).group(0) for page in (first_page, second_page)]
     footer = {kind: text for kind, text in _FOOTER.findall(second_page)}
     site_footers = [_SITE_FOOTER.search(page).group(1) for page in (first_page, _suffixed_ids(second_page, code))]

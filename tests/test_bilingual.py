@@ -224,3 +224,11 @@ def test_a_wrong_pair_is_refused_at_its_line(small, pairs, message):
     with pytest.raises(InputError) as caught:
         load_config(small / "clinics.yaml")
     assert message in caught.value.message and caught.value.line == line
+
+
+def test_the_title_is_each_heading_whole(tmp_path):
+    project = small_project(tmp_path, {"chairs": "Chairs – what to know"})  # a dash, as <title> joins the clinic's name
+    set_pairs(project, "    bilingual: [en+mr]\n")
+    run(project)
+    with pikepdf.open(project / "outputs" / "pune" / "mr" / "chairs.en+mr.pdf") as pdf:
+        assert str(pdf.docinfo.Title) == "Chairs – what to know / खुर्च्यांबद्दल एक पत्रक"
