@@ -423,7 +423,7 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
             raise InputError(reader.path, reader.line("locales"), f"locale '{code}' is not defined under 'locales'",
                              "add it under 'locales' or remove it from this clinic")
     crisis = reader.child("crisis_line")
-    crisis.check_keys({"name", "number", "description"})
+    crisis.check_keys({"name", "number", "description", "language_option"})
     thresholds = reader.child("publish_threshold", required=False)
     thresholds.check_keys({"pdf", "html"})
     publish = {"pdf": 100, "html": 0}
@@ -445,6 +445,7 @@ def _load_clinic(cid, parent: _Reader, locales: dict) -> Clinic:
             name=crisis.text_by_locale("name", locales),
             number=_phone(crisis, "number"),
             description=crisis.text_by_locale("description", locales, required=False),
+            language_option=crisis.text_by_locale("language_option", locales, required=False),
         ),
         emergency_number=_phone(reader, "emergency_number"),
         publish_threshold=publish,

@@ -107,6 +107,9 @@ class CrisisLine:
     name: dict
     number: str
     description: dict = field(default_factory=dict, hash=False, compare=False)
+    # how to reach the line in a language (988: "press 2" for Spanish), said in the crisis
+    # box at the top of that language's handouts; only a language's own entry is shown
+    language_option: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -389,6 +389,9 @@ def render_page(
     clinic_name, clinic_name_lang = localized(clinic.name, locale.code)
     address, address_lang = localized(clinic.address, locale.code)
     crisis_name, crisis_name_lang = localized(clinic.crisis_line.name, locale.code)
+    # said in this language's crisis box only: never another language's "press 2"
+    crisis_option = next((clinic.crisis_line.language_option[code] for code in (locale.code, locale.code.partition("_")[0])
+                          if clinic.crisis_line.language_option.get(code)), "")
     crisis_description, crisis_description_lang = localized(clinic.crisis_line.description, locale.code) \
         if clinic.crisis_line.description else ("", locale.code)
     other_languages = [
@@ -428,6 +431,7 @@ def render_page(
         address_lang=address_lang,
         crisis_name=crisis_name,
         crisis_name_lang=crisis_name_lang,
+        crisis_option=crisis_option,
         crisis_description=crisis_description,
         crisis_description_lang=crisis_description_lang,
         other_languages=other_languages,

@@ -110,6 +110,11 @@ def test_every_page_starts_with_the_crisis_box(built):
         text = flat("".join(box.itertext()))
         for words in in_language(BOX_WORDS, code):
             assert words in text, f"{path}: '{words}' not in the crisis box: {text}"
+        option = clinic.crisis_line.language_option.get(code)  # 988: "marque 2", in Spanish only
+        if option:
+            assert flat(option) in text, f"{path}: how to ask for {code} is not in the crisis box: {text}"
+        else:
+            assert "marque 2" not in text, f"{path}: another language's option in the crisis box"
         links = {a.get("href"): flat("".join(a.itertext())) for a in box.iter("{%s}a" % NAMESPACE["h"])}
         for number in (clinic.crisis_line.number, clinic.emergency_number):
             target = "tel:" + re.sub(r"[^0-9+]", "", number)
@@ -124,6 +129,8 @@ def test_every_pdf_has_the_crisis_box_on_page_one(built):
         first_page = flat(pdftotext(path, "-f", "1", "-l", "1"))
         for words in in_language(BOX_WORDS, code):
             assert words in first_page, f"{path}: '{words}' is not on page 1"
+        if clinic.crisis_line.language_option.get(code):
+            assert flat(clinic.crisis_line.language_option[code]) in first_page, f"{path}: how to ask for {code}"
         for number in (clinic.crisis_line.number, clinic.emergency_number):
             assert digits(number, code) in first_page, f"{path}: {number} is not on page 1"
 
