@@ -11,6 +11,10 @@ PRINT_SHOP = "print-shop"  # built only when asked for: 3 mm bleed and crop mark
 BOOKLET = "booklet"  # built only when asked for: half-size pages folded from one sheet (pipeline.booklet)
 BOOKLET_IMPOSED = "booklet-imposed"  # the booklet's pages two to a side, in folding order, for the printer
 PRINT_FORMATS = (PDF, LARGE_PRINT, PRINT_SHOP, BOOKLET, BOOKLET_IMPOSED)  # printed from the same page; one threshold
+# Editions built only when asked for (build --print-shop, --booklet); once one is online,
+# every build keeps it current (or holds it back, or takes it down, as the PDF), so an
+# edition a print shop picks up never shows text the handout no longer says.
+ON_REQUEST = (PRINT_SHOP, BOOKLET, BOOKLET_IMPOSED)
 # The bilingual editions a clinic sets (``bilingual: [en+mr]``): each is a format of its
 # own, named by its pair (``en+mr``), built with the second language's handout and
 # written beside it as ``<slug>.en+mr.pdf``. On the command line, ``bilingual`` asks

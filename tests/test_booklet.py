@@ -16,7 +16,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageChops, ImageFilter
 
-from conftest import MM, copy_project, pdftotext, run_pipeline
+from conftest import MM, copy_project, pdftotext, run_pipeline, small_project
 from pipeline import booklet
 from pipeline.audit import audit_pdf
 from pipeline.page_fill import Economy, PageFill
@@ -361,3 +361,22 @@ def test_page_economy_leaves_out_the_back_page_and_the_empty_pages_before_it():
     assert economy.problems() == ["page 2 is 55% filled (under 60%)"]
     longer = Economy("x.booklet.pdf", "booklet", tuple(PageFill(n, 0.9) for n in range(1, 13)))
     assert longer.problems() == ["12 pages (at most 8 for the booklet edition)"]
+
+
+def test_a_booklet_once_made_is_kept_current_by_every_build(tmp_path):
+    """A print shop picks up what is in outputs/: a booklet or print-shop edition made
+    on request is rebuilt when its handout changes, by builds that do not ask for it."""
+    project = small_project(tmp_path, {"chairs": "Chairs"})
+    run_pipeline(project, "build", "-q", "--booklet", "--print-shop", "--clinic", "pune", check=True)
+    folder = project / "outputs" / "pune" / "en"
+    editions = [folder / f"chairs.{kind}.pdf" for kind in ("booklet", "booklet-imposed", "print-shop")]
+    assert all(path.is_file() for path in editions)
+    again = run_pipeline(project, "build", "--clinic", "pune", check=True)
+    assert "0 built" in again.stdout + again.stderr  # current: nothing to do
+    source = project / "source" / "chairs.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("A plain paragraph", "A changed paragraph"),
+                      encoding="utf-8")
+    run_pipeline(project, "build", "-q", "--clinic", "pune", check=True)
+    for path in editions:
+        text = " ".join(pdftotext(path).split())
+        assert "A changed paragraph" in text and "A plain paragraph" not in text, path.name

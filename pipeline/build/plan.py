@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.model import Config
-from pipeline.formats import BILINGUAL, HTML, PUBLISHED, is_print
+from pipeline.formats import BILINGUAL, HTML, ON_REQUEST, PUBLISHED, is_print
 from pipeline.sources import article_paths, read_handout_bytes
 from pipeline.build.digests import Inputs
 from pipeline.build.manifest import Manifest, unit_parts
@@ -49,11 +49,13 @@ def plan(config: Config, inputs: Inputs, manifest: Manifest, clinics, locales, s
             for code in clinic.locales:
                 if locales and code not in locales:
                     continue
-                wanted = unit_formats(clinic, code, formats)
-                digests, size = inputs.output_digests(cid, code, path.stem, source, wanted)
                 name = f"{cid}/{code}/{path.stem}"
-                units.append(Unit(cid, code, path.stem, path, digests, size,
-                                  manifest.online(name, clinic.bilingual_formats(code))))
+                online = manifest.online(name, clinic.bilingual_formats(code))
+                # an edition made on request and still online is kept current
+                wanted = unit_formats(clinic, code, formats) + tuple(f for f in ON_REQUEST if f in online
+                                                                      and f not in formats)
+                digests, size = inputs.output_digests(cid, code, path.stem, source, wanted)
+                units.append(Unit(cid, code, path.stem, path, digests, size, online))
     return units, problems
 
 
