@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from pipeline.model import Locale
+from pipeline.render_html import VOID_ELEMENTS
 from pipeline.variants import html_language_tags
 
 # Parts split further, so that what is shown in one language only is never printed twice.
 _LISTS = ("ul", "ol")
 _SECTIONS_SPLIT = ("sources",)  # sections whose heading and list pair separately
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _ARTICLE = re.compile(r"<article>(.*)</article>", re.S)
 _TAG = re.compile(r"<[^>]*>")
 _CLINIC_NAME = re.compile(r'<p class="clinic-name"[^>]*>.*?</p>', re.S)
@@ -75,12 +75,12 @@ class _TopLevel(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if self.depth == 0:
             start = self._offset()
-            if tag in _VOID:
+            if tag in VOID_ELEMENTS:
                 end = start + len(self.get_starttag_text())
                 self.found.append(Element(tag, dict(attrs), self.text[start:end]))
                 return
             self._open = (tag, dict(attrs), start, start + len(self.get_starttag_text()))
-        if tag not in _VOID:
+        if tag not in VOID_ELEMENTS:
             self.depth += 1
 
     def handle_startendtag(self, tag, attrs):
@@ -89,7 +89,7 @@ class _TopLevel(HTMLParser):
             self.found.append(Element(tag, dict(attrs), self.text[start:start + len(self.get_starttag_text())]))
 
     def handle_endtag(self, tag):
-        if tag in _VOID:
+        if tag in VOID_ELEMENTS:
             return
         self.depth -= 1
         if self.depth == 0 and self._open is not None:

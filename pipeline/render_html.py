@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
+# HTML's elements that have no end tag.
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                           "track", "wbr"})
 DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
 # A locale's ``digits`` policy (clinics.yaml) -> how its text prints 0-9. Extended
 # Arabic-Indic (U+06F0-U+06F9) are the digits of Urdu and Persian, not the Arabic-Indic
@@ -129,7 +132,7 @@ class _DigitLocalizer(HTMLParser):
     """Re-emits an HTML document unchanged except for digits in text whose language
     (the nearest ``lang`` above it) prints digits of its own script."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID = VOID_ELEMENTS
 
     def __init__(self, languages: dict[str, dict]):
         super().__init__(convert_charrefs=False)
