@@ -50,16 +50,22 @@ def score_sentence(sentence: prose.Sentence, measure: str, targets: dict) -> Sco
         counts = module.count_sentence(sentence.text)
         figures = module.metrics(counts)
         grade, reasons = load(counts, figures, targets)
+        if grade > 1.0 and not reasons:
+            grade = 1.0  # over only before rounding, or for too few words to tell
         hard = grade > 1.0
         shown = {k: figures[k] for k in keys}
     return ScoredSentence(sentence.text, sentence.line, sentence.block, sentence.index, sentence.section,
                           counts, shown, grade, hard, tuple(reasons), sentence.shown or sentence.text)
 
 
+def _length(words: int, longest: float) -> tuple[float, list[str]]:
+    """A sentence's load from its length, against the most words it should have, and
+    the reason when it has more."""
+    return words / longest, ([f"too long: {words} words (aim for {longest:g} or fewer)"] if words > longest else [])
+
+
 def _english_reasons(counts: english.Counts, figures: dict) -> list[str]:
-    reasons = []
-    if counts.words > LONG_SENTENCE_WORDS:
-        reasons.append(f"too long: {counts.words} words (aim for {LONG_SENTENCE_WORDS} or fewer)")
+    reasons = _length(counts.words, LONG_SENTENCE_WORDS)[1]
     if counts.long_word_list:
         listed = named_long_words(counts)
         words = ", ".join(dict.fromkeys(listed))
@@ -84,10 +90,8 @@ def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) ->
     ratios, reasons = [0.0], []
     limit = targets.get("words_per_sentence")
     if limit:
-        longest = limit * LONG_SENTENCE_FACTOR
-        ratios.append(counts.words / longest)
-        if counts.words > longest:
-            reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+        ratio, reasons = _length(counts.words, limit * LONG_SENTENCE_FACTOR)
+        ratios.append(ratio)
     very_long = [w for w in counts.long_word_list if devanagari.akshara_count(w) >= VERY_LONG_WORD_AKSHARAS]
     if counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and (counts.long_words >= 2 or very_long):
         word_reasons, word_ratios = [], []
@@ -107,10 +111,7 @@ def _devanagari_load(counts: devanagari.Counts, figures: dict, targets: dict) ->
             ratios.extend(word_ratios)
             long_words = ", ".join(dict.fromkeys(counts.long_word_list))
             reasons.append("long words: " + "; ".join(word_reasons) + f": {long_words}")
-    load = max(ratios)
-    if load > 1.0 and not reasons:
-        load = 1.0  # over only before rounding, or for too few words to tell
-    return load, reasons
+    return max(ratios), reasons
 
 
 def _spanish_load(counts: spanish.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
@@ -122,12 +123,9 @@ def _spanish_load(counts: spanish.Counts, figures: dict, targets: dict) -> tuple
     ("No necesita medicamentos.") scores low on the formula but reads easily. The load on
     the score is (100 - score) / (100 - target): 1.0 at the target.
     """
-    ratios, reasons = [0.0], []
     limit = targets.get("words_per_sentence")
-    longest = limit * LONG_SENTENCE_FACTOR if limit else LONG_SENTENCE_WORDS_SPANISH
-    ratios.append(counts.words / longest)
-    if counts.words > longest:
-        reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+    ratio, reasons = _length(counts.words, limit * LONG_SENTENCE_FACTOR if limit else LONG_SENTENCE_WORDS_SPANISH)
+    ratios = [0.0, ratio]
     target = targets.get("szigriszt_pazos", DEFAULT_SZIGRISZT_PAZOS)
     score = figures["szigriszt_pazos"]
     if counts.words >= MIN_WORDS_FOR_GRADE_ALONE and counts.long_words >= 2 and target < 100:
@@ -135,10 +133,7 @@ def _spanish_load(counts: spanish.Counts, figures: dict, targets: dict) -> tuple
         if round(score, 1) < target:
             words = ", ".join(dict.fromkeys(counts.long_word_list))
             reasons.append(f"long words: Szigriszt-Pazos {score:.0f} (target {target:g}): {words}")
-    load = max(ratios)
-    if load > 1.0 and not reasons:
-        load = 1.0  # over only before rounding
-    return load, reasons
+    return max(ratios), reasons
 
 
 def _urdu_load(counts: urdu.Counts, figures: dict, targets: dict) -> tuple[float, list[str]]:
@@ -148,10 +143,8 @@ def _urdu_load(counts: urdu.Counts, figures: dict, targets: dict) -> tuple[float
     ratios, reasons = [0.0], []
     limit = targets.get("words_per_sentence")
     if limit:
-        longest = limit * LONG_SENTENCE_FACTOR
-        ratios.append(counts.words / longest)
-        if counts.words > longest:
-            reasons.append(f"too long: {counts.words} words (aim for {longest:g} or fewer)")
+        ratio, reasons = _length(counts.words, limit * LONG_SENTENCE_FACTOR)
+        ratios.append(ratio)
     limit = targets.get("letters_per_word")
     per_word = figures["letters_per_word"]
     if limit and counts.words >= MIN_WORDS_FOR_SENTENCE_GRADE and counts.long_words >= 2:
@@ -159,10 +152,7 @@ def _urdu_load(counts: urdu.Counts, figures: dict, targets: dict) -> tuple[float
         if round(per_word, 1) > limit:
             words = ", ".join(dict.fromkeys(counts.long_word_list))
             reasons.append(f"long words: {per_word:.1f} letters a word (limit {limit:g}): {words}")
-    load = max(ratios)
-    if load > 1.0 and not reasons:
-        load = 1.0  # over only before rounding, or for too few words to tell
-    return load, reasons
+    return max(ratios), reasons
 
 
 # The measures scored by their load (above 1.0: hard): module, load, figures shown.
