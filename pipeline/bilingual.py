@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from pipeline.model import Locale
@@ -48,7 +48,6 @@ class Element:
     attrs: dict
     html: str
     inner: str = ""
-    children: list = field(default_factory=list)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -197,9 +196,10 @@ def rows(first: list[Part], second: list[Part]) -> list[Row]:
         for a, b in zip(first[a1:a2], second[b1:b2]):
             if _same(a.html, b.html):
                 paired.append(Row(a.html, None, heading=a.heading))
-            elif a.element.tag in _LISTS and len(a.items()) == len(b.items()):
-                paired += [Row(x, None) if _same(x, y) else Row(x, y)
-                           for x, y in zip(a.items(), b.items())]
+                continue
+            first_items, second_items = (a.items(), b.items()) if a.element.tag in _LISTS else ([], [])
+            if first_items and len(first_items) == len(second_items):
+                paired += [Row(x, None) if _same(x, y) else Row(x, y) for x, y in zip(first_items, second_items)]
             else:
                 paired.append(Row(a.html, b.html, heading=a.heading))
     return paired
@@ -207,9 +207,9 @@ def rows(first: list[Part], second: list[Part]) -> list[Row]:
 
 def compose(first_page: str, second_page: str, first: Locale, second: Locale) -> str:
     """The bilingual print page of one handout from its two print pages."""
-    code = second.code.replace("_", "-")
+    second_page = _suffixed_ids(second_page, second.code.replace("_", "-"))  # ids of its own
     first_parts = parts_of(_ARTICLE.search(first_page).group(1))
-    second_parts = parts_of(_suffixed_ids(_ARTICLE.search(second_page).group(1), code))
+    second_parts = parts_of(_ARTICLE.search(second_page).group(1))
 
     def column(html: str, locale: Locale, side: str) -> str:
         return (f'<div class="column column-{side}" lang="{locale.code}" dir="{locale.direction}">'
@@ -231,7 +231,7 @@ def compose(first_page: str, second_page: str, first: Locale, second: Locale) ->
               for parts in (first_parts, second_parts)]
     names = [_CLINIC_NAME.search(page).group(0) for page in (first_page, second_page)]
     footer = {kind: text for kind, text in _FOOTER.findall(second_page)}
-    site_footers = [_SITE_FOOTER.search(page).group(1) for page in (first_page, _suffixed_ids(second_page, code))]
+    site_footers = [_SITE_FOOTER.search(page).group(1) for page in (first_page, second_page)]
     clinic = names[0] if _same(names[0], names[1]) else \
         f'<div class="pair">{column(names[0], first, "first")}{column(names[1], second, "second")}</div>'
     return html_language_tags(f"""<!DOCTYPE html>

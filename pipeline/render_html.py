@@ -465,10 +465,10 @@ def render_index(config: Config, clinic: Clinic, entries: list[dict]) -> str:
     first = config.locales[clinic.locales[0]]
     ui = InterfaceText(config, first.code)
     env = _templates_for(ui)
+    entries = [{**entry, "bilingual_links": bilingual_links(config, {
+        fmt: f"{entry['locale']}/{entry['slug']}{suffix(fmt)}" for fmt in entry.get("bilingual", ())})}
+               for entry in entries]
     groups = []
-    for entry in entries:
-        entry["bilingual_links"] = bilingual_links(config, {fmt: f"{entry['locale']}/{entry['slug']}{suffix(fmt)}"
-                                                            for fmt in entry.get("bilingual", ())})
     for code in clinic.locales:
         locale = config.locales[code]
         group_ui = InterfaceText(config, code)
