@@ -17,7 +17,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from itertools import islice
 
-from pipeline.formats import PRINT_FORMATS
+from pipeline.formats import is_print
 from pipeline.model import Config
 from pipeline.build.shipping import unit_inputs
 from pipeline.build.units import Unit
@@ -91,10 +91,10 @@ class Workers:
             return
         from pipeline.build.render import render_unit  # the stages load only when there is work for them
 
-        units = sorted(units, key=lambda u: (sum(f in PRINT_FORMATS for f in u.formats), u.size), reverse=True)
+        units = sorted(units, key=lambda u: (sum(map(is_print, u.formats)), u.size), reverse=True)
         if self.executor is None and min(self.jobs, len(units)) == 1:
             self.count = 1
-            init_worker(any(f in PRINT_FORMATS for u in units for f in u.formats))
+            init_worker(any(is_print(f) for u in units for f in u.formats))
             for unit in units:
                 yield render_unit(self.config, unit, unit_inputs(self.config, unit))
             return
